@@ -1,0 +1,120 @@
+"""The seed's four cognitive archetypes, as explicit rules over spiderweb numbers.
+
+The seed names the archetypes by the shape of a fingerprint; the dashboard and
+the CLI must say *why* an eval got its label, so each rule is a threshold on a
+number computed from the per-task rows, and the verdict carries those numbers.
+Rules apply in order; the first that holds wins.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+TRUNCATION_VICTIM_RATE = 0.10
+INEFFICIENT_TOKEN_RATIO = 1.5
+INEFFICIENT_MIN_MEAN = 0.5
+SPECIALIST_MIN_STD = 0.2
+SPECIALIST_MIN_BEST = 0.8
+GENERALIST_MAX_STD = 0.12
+GENERALIST_MIN_MEAN = 0.5
+GENERALIST_MAX_TRUNCATION = 0.05
+MIN_TASKS_FOR_SHAPE = 3  # a spread over one or two tasks says nothing about shape
+
+ARCHETYPES = ("Truncation Victim", "Inefficient Reasoner", "Task Specialist", "Balanced Generalist")
+NONE = "No clear archetype"
+IMPLICATIONS = {
+    "Balanced Generalist": "safe for diverse workloads",
+    "Task Specialist": "use only for its strong tasks",
+    "Truncation Victim": "consider another model or a larger budget",
+    "Inefficient Reasoner": "use a large context window",
+    NONE: "read the fingerprint task by task",
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """An eval's archetype, the sentence saying why, and the numbers behind it."""
+
+    eval_id: str
+    archetype: str
+    reason: str
+    numbers: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def implication(self) -> str:
+        return IMPLICATIONS[self.archetype]
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def classify(eval_id: str, centers: Sequence[float], truncation_rate: float,
+             tokens_mean: float | None = None, tokens_median: float | None = None) -> Verdict:
+    """Apply the rules to one eval.
+
+    ``centers``: per-task Wilson centers; ``truncation_rate``: over all its samples;
+    ``tokens_mean``: the mean of its per-task mean tokens; ``tokens_median``: the
+    median of that number over all evals of the dataset on the same tasks.
+    """
+    c = np.asarray([x for x in centers if x is not None and not math.isnan(x)], dtype=float)
+    mean = float(c.mean()) if len(c) else math.nan
+    std = float(c.std()) if len(c) else math.nan
+    best = float(c.max()) if len(c) else math.nan
+    ratio = (tokens_mean / tokens_median if tokens_mean is not None and tokens_median
+             and not math.isnan(tokens_mean) and not math.isnan(tokens_median) else math.nan)
+    nums = {"tasks": float(len(c)), "mean_center": mean, "std_center": std, "best_center": best,
+            "truncation_rate": float(truncation_rate), "tokens_mean": math.nan if tokens_mean is None else tokens_mean,
+            "tokens_median_all": math.nan if tokens_median is None else tokens_median, "token_ratio": ratio}
+    if len(c) == 0:
+        return Verdict(eval_id, NONE, "no task has data", nums)
+
+    if truncation_rate >= TRUNCATION_VICTIM_RATE:
+        return Verdict(eval_id, "Truncation Victim",
+                       f"truncation {_pct(truncation_rate)} ≥ {_pct(TRUNCATION_VICTIM_RATE)}", nums)
+    if not math.isnan(ratio) and ratio >= INEFFICIENT_TOKEN_RATIO and mean >= INEFFICIENT_MIN_MEAN:
+        return Verdict(eval_id, "Inefficient Reasoner",
+                       f"tokens {tokens_mean:,.0f} = {ratio:.2f}× the median eval ({tokens_median:,.0f}) "
+                       f"≥ {INEFFICIENT_TOKEN_RATIO}×, mean accuracy {mean:.2f} ≥ {INEFFICIENT_MIN_MEAN}", nums)
+    shape_ok = len(c) >= MIN_TASKS_FOR_SHAPE
+    if shape_ok and std >= SPECIALIST_MIN_STD and best >= SPECIALIST_MIN_BEST:
+        return Verdict(eval_id, "Task Specialist",
+                       f"spread {std:.2f} ≥ {SPECIALIST_MIN_STD} across {len(c)} tasks, "
+                       f"best task {best:.2f} ≥ {SPECIALIST_MIN_BEST}", nums)
+    if (shape_ok and std <= GENERALIST_MAX_STD and mean >= GENERALIST_MIN_MEAN
+            and truncation_rate < GENERALIST_MAX_TRUNCATION):
+        return Verdict(eval_id, "Balanced Generalist",
+                       f"spread {std:.2f} ≤ {GENERALIST_MAX_STD} across {len(c)} tasks, mean {mean:.2f} ≥ "
+                       f"{GENERALIST_MIN_MEAN}, truncation {_pct(truncation_rate)} < {_pct(GENERALIST_MAX_TRUNCATION)}",
+                       nums)
+    why = [f"truncation {_pct(truncation_rate)} < {_pct(TRUNCATION_VICTIM_RATE)}"]
+    why.append("token use unknown" if math.isnan(ratio) else f"tokens {ratio:.2f}× median")
+    if not shape_ok:
+        why.append(f"only {len(c)} task(s): shape needs ≥ {MIN_TASKS_FOR_SHAPE}")
+    else:
+        why.append(f"mean {mean:.2f}, spread {std:.2f}, best {best:.2f}")
+    return Verdict(eval_id, NONE, "; ".join(why), nums)
+
+
+def classify_all(per_task: pd.DataFrame, overall_truncation: dict[str, float],
+                 reference: pd.DataFrame | None = None) -> dict[str, Verdict]:
+    """Verdict per eval of ``per_task`` (columns eval_id, base_task, center, tokens_mean).
+
+    ``reference``: the same per-task columns for every eval of the dataset on the
+    selection's tasks; the token median is taken over it so that a single-eval
+    selection is still compared with its peers.
+    """
+    reference = per_task if reference is None or reference.empty else reference
+    ref_means = reference.groupby("eval_id", observed=True)["tokens_mean"].mean().dropna()
+    median = float(ref_means.median()) if len(ref_means) else None
+    out = {}
+    for eid, rows in per_task.groupby("eval_id", observed=True, sort=False):
+        tokens = rows["tokens_mean"].dropna()
+        out[eid] = classify(str(eid), rows["center"].tolist(), float(overall_truncation.get(eid, 0.0)),
+                            float(tokens.mean()) if len(tokens) else None, median)
+    return out

@@ -1,0 +1,21 @@
+"""Errors a user can fix: bad filters, unknown ids, broken files.
+
+They carry one message meant for a person; callers (CLI, pages) show it as is
+and never a traceback. Anything else escaping the engine is a bug.
+"""
+
+from __future__ import annotations
+
+
+class InputError(ValueError):
+    """Bad input: the message says what was wrong and what is valid."""
+
+
+def listing(values, limit: int = 12) -> str:
+    """A short human list of valid values for error messages."""
+    values = [str(v) for v in values]
+    if not values:
+        return "(none)"
+    shown = ", ".join(values[:limit])
+    more = len(values) - limit
+    return f"{shown}, … ({more} more)" if more > 0 else shown

@@ -77,12 +77,14 @@ class Dimension:
 class Dataset:
     """An opened dataset. Immutable after ``open``; safe to share between threads."""
 
-    def __init__(self, path: Path, meta: dict[str, Any], table: pa.Table):
+    def __init__(self, path: Path, meta: dict[str, Any], tables: list[pa.Table]):
+        """``tables`` holds the samples table and is emptied, so its Arrow buffers die as soon as
+        numpy holds what the engine keeps (this halves the peak memory of an open)."""
         self.path = path
         self.meta = meta
         self.name = meta["name"]
         self.title = meta["title"]
-        self._load(table)
+        self._load(tables)
 
     # ------------------------------------------------------------------ open
     @classmethod
@@ -92,8 +94,8 @@ class Dataset:
         meta = read_meta(meta_path)
         columns = ["eval_id", "base_task", "params", "manifold", "outcome", "completion_tokens",
                    "compressed_bytes", "guess_rate"]
-        table = read_samples(meta_path, meta, columns=columns, dictionary=_DICT_COLUMNS)
-        return cls(meta_path, meta, table)
+        tables = [read_samples(meta_path, meta, columns=columns, dictionary=_DICT_COLUMNS)]
+        return cls(meta_path, meta, tables)
 
     @cached_property
     def version(self) -> str:
@@ -103,15 +105,23 @@ class Dataset:
         h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
         return h.hexdigest()[:16]
 
-    def _load(self, table: pa.Table) -> None:
-        ev_codes, ev_dict = _dictionary_codes(table.column("eval_id"))
-        tk_codes, tk_dict = _dictionary_codes(table.column("base_task"))
-        pr_codes, pr_dict = _dictionary_codes(table.column("params"))
-        mf_codes, mf_dict = _dictionary_codes(table.column("manifold"))
-        oc_codes, oc_dict = _dictionary_codes(table.column("outcome"))
-        tokens = table.column("completion_tokens").fill_null(-1).to_numpy().astype(np.int32, copy=False)
-        cbytes = table.column("compressed_bytes").fill_null(-1).to_numpy().astype(np.int32, copy=False)
-        guess = table.column("guess_rate").to_numpy().astype(np.float32, copy=False)
+    def _load(self, tables: list[pa.Table]) -> None:
+        table = tables.pop()
+
+        def take(name: str) -> pa.ChunkedArray:
+            nonlocal table
+            column = table.column(name)
+            table = table.drop_columns([name])
+            return column
+
+        ev_codes, ev_dict = _dictionary_codes(take("eval_id"))
+        tk_codes, tk_dict = _dictionary_codes(take("base_task"))
+        pr_codes, pr_dict = _dictionary_codes(take("params"))
+        mf_codes, mf_dict = _dictionary_codes(take("manifold"))
+        oc_codes, oc_dict = _dictionary_codes(take("outcome"))
+        tokens = take("completion_tokens").fill_null(-1).to_numpy().astype(np.int32, copy=False)
+        cbytes = take("compressed_bytes").fill_null(-1).to_numpy().astype(np.int32, copy=False)
+        guess = take("guess_rate").to_numpy().astype(np.float32, copy=False)
         del table
 
         # Evals and tasks: codes follow the sorted ids, which is the order rows are stored in.
@@ -131,34 +141,38 @@ class Dataset:
         if bad:
             raise InputError(f"{self.path}: outcome(s) {listing(bad)} are not one of {', '.join(OUTCOMES)}")
         oc_map = np.array([OUTCOME_CODE[o] for o in oc_dict] or [0], np.int8)
-        ev = ev_map[ev_codes]
         outcome = oc_map[oc_codes]
+        del oc_codes
         n_tasks = max(len(self._task_names), 1)
-        block = ev * np.int32(n_tasks) + tk_map[tk_codes]
+        block = (ev_map * np.int32(n_tasks))[ev_codes]
+        block += tk_map[tk_codes]
+        del ev_codes, tk_codes
 
         # Keep the fast layout; sort only files another tool wrote in another order.
-        sort_tokens = np.where(tokens < 0, np.iinfo(np.int32).max, tokens)
-        same = block[1:] == block[:-1]
-        ordered = bool(np.all(block[1:] >= block[:-1]) and np.all(sort_tokens[1:][same] >= sort_tokens[:-1][same]))
-        if not ordered:
-            order = np.lexsort((sort_tokens, block))
+        has_tok = tokens >= 0
+        if not self._in_layout(block, tokens, has_tok):
+            order = np.lexsort((np.where(has_tok, tokens, np.iinfo(np.int32).max), block))
             block, tokens, cbytes, guess = block[order], tokens[order], cbytes[order], guess[order]
-            outcome, pr_codes, mf_codes = outcome[order], pr_codes[order], mf_codes[order]
-        del sort_tokens, same
+            outcome, pr_codes, mf_codes, has_tok = outcome[order], pr_codes[order], mf_codes[order], has_tok[order]
+            del order
 
         # Points: distinct (block, params, manifold), numbered in block order.
         n_pr, n_mf = max(len(pr_dict), 1), len(mf_dict) + 1
-        mf_codes = np.where(mf_codes < 0, n_mf - 1, mf_codes)
         n_blocks = len(self._eval_ids) * n_tasks
         space = n_blocks * n_pr * n_mf
-        key = (block.astype(np.int64) * n_pr + pr_codes) * n_mf + mf_codes
+        if space < 2**31:
+            key = block * np.int32(n_pr * n_mf)
+            key += pr_codes * np.int32(n_mf)
+        else:
+            key = block.astype(np.int64) * (n_pr * n_mf) + pr_codes.astype(np.int64) * n_mf
+        key += np.where(mf_codes < 0, n_mf - 1, mf_codes)
+        del pr_codes, mf_codes
         if space <= 64_000_000:
-            present = np.bincount(key, minlength=space) > 0 if len(key) else np.zeros(space, bool)
-            point_keys = np.flatnonzero(present)
+            point_keys = np.flatnonzero(np.bincount(key, minlength=space))
             lookup = np.full(space, -1, np.int32)
             lookup[point_keys] = np.arange(len(point_keys), dtype=np.int32)
             row_point = lookup[key]
-            del lookup, present
+            del lookup
         else:
             point_keys, row_point = np.unique(key, return_inverse=True)
             row_point = row_point.astype(np.int32)
@@ -171,20 +185,26 @@ class Dataset:
         self._point_task = self._point_block % n_tasks
         self._n_tasks = n_tasks
 
-        # Cells: (point, outcome) counters, the input of every aggregate.
-        cell = row_point * N_OUT + outcome
-        size = n_points * N_OUT
-        has_tok = tokens >= 0
-        self._cell_count = np.bincount(cell, minlength=size).astype(np.float64)
-        self._cell_guess = np.bincount(cell, weights=guess, minlength=size)
-        self._cell_tok_sum = np.bincount(cell, weights=np.where(has_tok, tokens, 0), minlength=size)
-        self._cell_tok_n = np.bincount(cell[has_tok], minlength=size).astype(np.float64)
-
-        # Blocks: row ranges, and where each block's non-null tokens end.
+        # Blocks: row ranges; null token counts sit at each block's end.
         bounds = np.searchsorted(block, np.arange(n_blocks + 1))
         self._block_start = bounds[:-1]
         self._block_end = bounds[1:]
-        self._block_tok_end = self._block_start + np.bincount(block[has_tok], minlength=n_blocks)
+        null_rows = np.flatnonzero(~has_tok)
+        self._block_tok_end = self._block_end - np.bincount(block[null_rows], minlength=n_blocks)
+
+        # Cells: (point, outcome) counters, the input of every aggregate.
+        cell = row_point * np.int32(N_OUT)
+        cell += outcome
+        size = n_points * N_OUT
+        self._cell_count = np.bincount(cell, minlength=size).astype(np.float64)
+        nulls = np.bincount(cell[null_rows], minlength=size).astype(np.float64)
+        self._cell_tok_n = self._cell_count - nulls
+        # nulls are stored as -1: add them back instead of masking 8 M rows
+        self._cell_tok_sum = np.bincount(cell, weights=tokens, minlength=size) + nulls
+        self._cell_guess = self._guess_sums(cell, guess, block, n_blocks, size)
+        self._block_cells = np.bincount(np.repeat(self._point_block, N_OUT)[self._cell_count > 0],
+                                        minlength=n_blocks)
+        del cell
 
         self._row_point = row_point
         self._row_outcome = outcome
@@ -195,8 +215,31 @@ class Dataset:
         self._params_raw = (pr_dict or ["{}"])
         self._manifold_raw = list(mf_dict) + [None]
         self.n_samples = len(tokens)
-        self.has_tokens = bool(has_tok.any())
+        self.has_tokens = bool(len(null_rows) < len(tokens))
         self.has_bytes = bool((cbytes >= 0).any())
+
+    def _in_layout(self, block: np.ndarray, tokens: np.ndarray, has_tok: np.ndarray) -> bool:
+        """Rows in (eval, task) blocks, tokens ascending inside, nulls last: the store's order."""
+        if len(block) < 2:
+            return True
+        if np.any(block[1:] < block[:-1]):
+            return False
+        # inside a block, a token count follows only a smaller or equal one (never a null)
+        ok = (block[1:] != block[:-1]) | ~has_tok[1:] | (has_tok[:-1] & (tokens[1:] >= tokens[:-1]))
+        return bool(ok.all())
+
+    def _guess_sums(self, cell: np.ndarray, guess: np.ndarray, block: np.ndarray, n_blocks: int,
+                    size: int) -> np.ndarray:
+        """Guess mass per cell; a rate constant over each block (the usual case) needs no pass over rows."""
+        starts = self._block_start[self._block_end > self._block_start]
+        if len(starts):
+            low = np.minimum.reduceat(guess, starts)
+            high = np.maximum.reduceat(guess, starts)
+            if np.array_equal(low, high):
+                per_block = np.zeros(n_blocks, np.float64)
+                per_block[block[starts]] = low
+                return self._cell_count * np.repeat(per_block[self._point_block], N_OUT)
+        return np.bincount(cell, weights=guess, minlength=size)
 
     # ------------------------------------------------------------ discovery
     def evals(self) -> pd.DataFrame:
@@ -433,7 +476,7 @@ class Dataset:
         block = self._point_block[point]
         n_blocks = len(self._block_start)
         full_cells = np.bincount(block, minlength=n_blocks)
-        all_cells = np.bincount(self._point_block, minlength=n_blocks) * N_OUT
+        all_cells = self._block_cells
         # Fast path: each group is exactly one whole block → quantiles are lookups.
         g_first = np.full(n_groups, -1, np.int64)
         g_first[group] = block

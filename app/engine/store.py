@@ -264,8 +264,9 @@ def write_dataset(out: str | os.PathLike, meta: dict[str, Any], samples: pa.Tabl
         keep = pc.invert(pc.is_in(_point_keys(old), value_set=new_points))
         summary.replaced_points = len(pc.unique(_point_keys(old.filter(pc.invert(keep))))) if len(old) else 0
         kept = old.filter(keep)
-        common = [c for c in new.column_names if c in kept.column_names]
-        table = pa.concat_tables([kept.select(common), new.select(common)])
+        # Optional columns (text, sample, ...) present on one side only are kept, null on the other.
+        columns = new.column_names + [c for c in kept.column_names if c not in new.column_names]
+        table = pa.concat_tables([_pad_optional(kept, columns), _pad_optional(new, columns)])
         meta = {
             **old_meta,
             "name": meta["name"] if meta["name"] != "dataset" else old_meta["name"],
@@ -283,11 +284,23 @@ def write_dataset(out: str | os.PathLike, meta: dict[str, Any], samples: pa.Tabl
     return summary
 
 
+def _pad_optional(table: pa.Table, columns: list[str]) -> pa.Table:
+    """Add the missing optional columns as nulls, so a merge never drops e.g. ``text``."""
+    for name in columns:
+        if name not in table.column_names:
+            table = table.append_column(pa.field(name, OPTIONAL_COLUMNS[name]),
+                                        pa.nulls(len(table), OPTIONAL_COLUMNS[name]))
+    return table.select(columns)
+
+
 def _commit(out: Path, meta: dict[str, Any], table: pa.Table) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     fresh = not out.exists() or (out.is_dir() and not any(out.iterdir()))
     if fresh:
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; the dataset should not be
         try:
             meta = {**meta, "samples": SAMPLES_FILE}
             _write_parquet(table, staging / SAMPLES_FILE)

@@ -1,0 +1,302 @@
+"""``--adapter samples``: the generic JSONL / CSV format of spec §10, one record per completion.
+
+Every record is checked before anything is kept, so one bad line anywhere stops the whole
+import with ``FILE:LINE: reason`` and the target dataset stays untouched.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from app.engine.errors import InputError, listing
+from app.engine.schema import OUTCOMES, canonical_json, compressed_size, eval_id, parse_tag
+from app.importers.base import Context, Imported, expand_files, samples_table
+
+NAME = "samples"
+HELP = "generic JSONL or CSV, one completion per record (spec §10)"
+SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
+FIELDS = ("model", "template", "sampler", "base_task", "params", "outcome", "completion_tokens", "text",
+          "compressed_bytes", "guess_rate", "manifold", "groups", "label", "max_tokens", "sample")
+PER_EVAL = ("label", "groups", "max_tokens")
+
+
+class _Bad(Exception):
+    """One reason a record is unusable; the caller adds FILE:LINE."""
+
+
+def read(sources: Sequence[Path], ctx: Context) -> Imported:
+    """Validate every record of every file, then build the table (all or nothing)."""
+    files = expand_files(sources, SUFFIXES)
+    if not files:
+        raise InputError(f"no .jsonl or .csv files under {', '.join(map(str, sources))}")
+    acc = _Accumulator()
+    progress = ctx.progress("samples", len(files))
+    for path in files:
+        for line, record in _records(path):
+            where = f"{path}:{line}"
+            try:
+                acc.add(_check(record, from_text=isinstance(record, _CsvRow)), where)
+            except _Bad as exc:
+                acc.errors.append(f"{where}: {exc}")
+        progress.step()
+    progress.done()
+    if acc.errors:
+        more = len(acc.errors) - 1
+        tail = f" (and {more} more invalid record{'s' if more > 1 else ''})" if more else ""
+        raise InputError(acc.errors[0] + tail)
+    if not acc.cols["eval_id"]:
+        raise InputError(f"no records in {', '.join(map(str, files))}")
+    return acc.result(ctx, files)
+
+
+class _CsvRow(dict):
+    """A CSV record: every value is text, so numbers and JSON fields are parsed from strings."""
+
+
+def _records(path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, record) pairs; a line that is not a record yields the reason as a _Bad."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:  # -sig: spreadsheets often add a BOM
+            if _is_csv(path, fh):
+                yield from _csv_records(path, fh)
+            else:
+                yield from _jsonl_records(fh)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _is_csv(path: Path, fh) -> bool:
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return False
+    if suffix == ".csv":
+        return True
+    head = fh.read(4096).lstrip()  # unknown suffix: a JSON object starts with "{"
+    fh.seek(0)
+    return not head.startswith("{")
+
+
+def _jsonl_records(fh) -> Iterator[tuple[int, Any]]:
+    for line_no, line in enumerate(fh, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield line_no, json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield line_no, _Bad(f"not valid JSON ({exc.msg} at column {exc.colno})")
+
+
+def _csv_records(path: Path, fh) -> Iterator[tuple[int, Any]]:
+    reader = csv.DictReader(fh)
+    if not reader.fieldnames:
+        raise InputError(f"{path}: empty CSV (expected a header line naming the fields)")
+    missing = [f for f in ("model", "base_task", "params", "outcome") if f not in reader.fieldnames]
+    if missing:
+        raise InputError(f"{path}:1: CSV header lacks required column(s) {', '.join(missing)}")
+    start = reader.line_num + 1
+    try:
+        for row in reader:
+            if None in row:
+                yield start, _Bad(f"{len(row[None])} more value(s) than header columns")
+            else:
+                yield start, _CsvRow({k: v for k, v in row.items() if v not in ("", None)})
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        yield reader.line_num, _Bad(f"malformed CSV ({exc})")
+
+
+def _check(rec: Any, from_text: bool) -> dict[str, Any]:
+    """One record as clean Python values, or _Bad naming the first problem."""
+    if isinstance(rec, _Bad):
+        raise rec
+    if not isinstance(rec, dict):
+        raise _Bad(f"expected a JSON object, got {type(rec).__name__}")
+    outcome = rec.get("outcome")
+    if outcome is None:
+        raise _Bad(f"missing required field 'outcome' (one of {', '.join(OUTCOMES)})")
+    if outcome not in OUTCOMES:
+        raise _Bad(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
+    out = {
+        "model": _name(rec, "model", required=True),
+        "template": _name(rec, "template") or "default",
+        "sampler": _name(rec, "sampler") or "default",
+        "base_task": _name(rec, "base_task", required=True),
+        "params": _flat_object(rec, "params", from_text, required=True),
+        "manifold": _flat_object(rec, "manifold", from_text),
+        "outcome": outcome,
+        "completion_tokens": _count(rec, "completion_tokens", from_text),
+        "compressed_bytes": _count(rec, "compressed_bytes", from_text),
+        "sample": _count(rec, "sample", from_text),
+        "max_tokens": _count(rec, "max_tokens", from_text),
+        "guess_rate": _probability(rec, "guess_rate", from_text),
+        "label": _name(rec, "label"),
+        "groups": _groups(rec, from_text),
+        "unknown": [k for k in rec if k not in FIELDS],
+    }
+    text = rec.get("text")  # when given, compressed_bytes is computed from it (a given value is ignored)
+    if text is not None and not isinstance(text, str):
+        raise _Bad(f"'text' must be a string, got {type(text).__name__}")
+    out["text"] = text
+    return out
+
+
+def _name(rec: dict, key: str, required: bool = False) -> str | None:
+    value = rec.get(key)
+    if value is None:
+        if required:
+            raise _Bad(f"missing required field '{key}'")
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _Bad(f"'{key}' must be a non-empty string, got {json.dumps(value)}")
+    return value
+
+
+def _parsed(rec: dict, key: str, from_text: bool) -> Any:
+    """JSON-valued fields arrive as text in CSV (and may in JSONL): parse them here."""
+    value = rec.get(key)
+    if isinstance(value, str) and (from_text or value.lstrip()[:1] in ("{", "[")):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise _Bad(f"'{key}' is not valid JSON ({exc.msg} at column {exc.colno})") from None
+    return value
+
+
+def _flat_object(rec: dict, key: str, from_text: bool, required: bool = False) -> str | None:
+    value = _parsed(rec, key, from_text)
+    if value is None:
+        if required:
+            raise _Bad(f"missing required field '{key}' (an object, may be empty: {{}})")
+        return None
+    if not isinstance(value, dict):
+        raise _Bad(f"'{key}' must be a JSON object, got {json.dumps(value)[:60]}")
+    nested = [k for k, v in value.items() if isinstance(v, (dict, list))]
+    if nested:
+        raise _Bad(f"'{key}' must be flat (scalar values); '{nested[0]}' holds a {type(value[nested[0]]).__name__}")
+    floats = [k for k, v in value.items() if isinstance(v, float) and not math.isfinite(v)]
+    if floats:
+        raise _Bad(f"'{key}.{floats[0]}' is not a finite number")
+    return canonical_json(value)
+
+
+def _count(rec: dict, key: str, from_text: bool) -> int | None:
+    value = rec.get(key)
+    if value is None:
+        return None
+    if from_text and isinstance(value, str):
+        try:
+            value = float(value) if any(c in value for c in ".eE") else int(value)
+        except ValueError:
+            raise _Bad(f"'{key}' must be an integer ≥ 0, got {value!r}") from None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _Bad(f"'{key}' must be an integer ≥ 0, got {json.dumps(value)}")
+    if value < 0:
+        raise _Bad(f"'{key}' must be ≥ 0, got {value}")
+    if value >= 2**31:
+        raise _Bad(f"'{key}' is too large ({value})")
+    return value
+
+
+def _probability(rec: dict, key: str, from_text: bool) -> float | None:
+    value = rec.get(key)
+    if value is None:
+        return None
+    if from_text and isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise _Bad(f"'{key}' must be a number in [0, 1], got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise _Bad(f"'{key}' must be a number in [0, 1], got {json.dumps(value)}")
+    return float(value)
+
+
+def _groups(rec: dict, from_text: bool) -> tuple[str, ...] | None:
+    value = _parsed(rec, "groups", from_text)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise _Bad(f"'groups' must be a list of \"key:value\" strings, got {json.dumps(value)[:60]}")
+    for tag in value:
+        try:
+            parse_tag(tag)
+        except ValueError as exc:
+            raise _Bad(str(exc)) from None
+    return tuple(sorted(set(value)))
+
+
+class _Accumulator:
+    """Columns of the valid records, per-eval settings (which must agree), per-task guess rates."""
+
+    def __init__(self) -> None:
+        self.cols: dict[str, list] = {k: [] for k in ("eval_id", "base_task", "params", "manifold", "outcome",
+                                                     "completion_tokens", "compressed_bytes", "guess_rate",
+                                                     "text", "sample")}
+        self.evals: dict[str, dict[str, Any]] = {}
+        self.seen: dict[tuple[str, str], str] = {}  # (eval_id, field) -> where it was first given
+        self.task_rates: dict[str, Counter] = {}
+        self.unknown: Counter = Counter()
+        self.errors: list[str] = []
+
+    def add(self, r: dict[str, Any], where: str) -> None:
+        eid = eval_id(r["model"], r["template"], r["sampler"])
+        ev = self.evals.setdefault(eid, {"eval_id": eid, "model": r["model"], "template": r["template"],
+                                         "sampler": r["sampler"]})
+        for key in PER_EVAL:  # per-eval fields may be repeated on every line, but must agree
+            value = r[key]
+            if value is None:
+                continue
+            if key in ev and ev[key] != value:
+                first = self.seen[(eid, key)]
+                raise _Bad(f"'{key}' {_show(value)} differs from {_show(ev[key])} given at {first} for the "
+                           f"same eval ({r['model']} | {r['template']} | {r['sampler']})")
+            if key not in ev:
+                ev[key], self.seen[(eid, key)] = value, where
+        rates = self.task_rates.setdefault(r["base_task"], Counter())
+        if r["guess_rate"] is not None:
+            rates[r["guess_rate"]] += 1
+        self.unknown.update(r["unknown"])
+        cb = compressed_size(r["text"]) if r["text"] is not None else r["compressed_bytes"]
+        for key, value in (("eval_id", eid), ("compressed_bytes", cb)):
+            self.cols[key].append(value)
+        for key in ("base_task", "params", "manifold", "outcome", "completion_tokens", "guess_rate", "text",
+                    "sample"):
+            self.cols[key].append(r[key])
+
+    def result(self, ctx: Context, files: list[Path]) -> Imported:
+        tasks, notes = [], []
+        for task, rates in sorted(self.task_rates.items()):
+            known = ctx.task_guess_rate(task)
+            default = known if known is not None else (rates.most_common(1)[0][0] if rates else 0.0)
+            tasks.append({"base_task": task, "guess_rate": default})
+        cols: dict[str, Any] = dict(self.cols)
+        defaults = pa.array([t["guess_rate"] for t in tasks], pa.float64())
+        task_index = pc.index_in(pa.array(cols["base_task"]), value_set=pa.array([t["base_task"] for t in tasks]))
+        cols["guess_rate"] = pc.fill_null(pa.array(cols["guess_rate"], pa.float64()), pc.take(defaults, task_index))
+        for optional in ("text", "sample"):
+            if all(v is None for v in cols[optional]):
+                del cols[optional]
+        if self.unknown:
+            notes.append(f"ignored unknown field(s): {listing(sorted(self.unknown))}")
+        has_tokens = any(v is not None for v in self.cols["completion_tokens"])
+        evals = [{k: (list(v) if k == "groups" else v) for k, v in ev.items()} for ev in self.evals.values()]
+        meta = {"evals": evals, "tasks": tasks, "views": [],
+                "provenance": {"source": ", ".join(map(str, files)),
+                               **({"tokens": "exact"} if has_tokens else {})}}
+        return Imported(meta=meta, table=samples_table(cols), notes=notes, files=len(files))
+
+
+def _show(value: Any) -> str:
+    return json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False)

@@ -1,0 +1,170 @@
+"""``import --adapter reasoning-gym-eval``: real runs in, the counts the source itself implies out."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+
+import pandas as pd
+import pytest
+
+from app.engine.schema import eval_id
+from app.importers.reasoning_gym_eval import config_level, model_from_dir, sampler_for, template_for
+from tests.importers.conftest import load, make_rg_run, run_import
+
+DEEPSEEK_EASY = "easy/deepseek_deepseek-r1_20250315_181530"
+DEEPSEEK_HARD = "hard/deepseek_deepseek-r1_20250408_155914"
+
+
+@pytest.fixture(scope="module")
+def demo(rg_demo, tmp_path_factory):
+    """The whole demo folder imported once: (dataset.json, samples)."""
+    out = tmp_path_factory.mktemp("rg") / "ds"
+    from app.importers.runner import import_sources
+
+    import_sources([rg_demo], "reasoning-gym-eval", out)
+    return load(out)
+
+
+def counts(samples: pd.DataFrame) -> pd.DataFrame:
+    """Outcome counts per (eval_id, level, task)."""
+    level = samples["params"].map(lambda p: json.loads(p)["level"])
+    table = samples.groupby([samples["eval_id"], level.rename("level"), samples["base_task"].rename("task")])
+    return table["outcome"].value_counts().unstack(fill_value=0)
+
+
+def test_reproduces_expected_counts(demo, rg_demo):
+    meta, samples = demo
+    expected = pd.read_csv(rg_demo / "expected_counts.csv")
+    # eval identity comes from the run directory name: "<provider>_<model>_<date>_<time>"
+    expected["eval_id"] = [eval_id(model_from_dir(d)[0], "default", "t0.6-p0.95") for d in expected["eval_dir"]]
+    got = counts(samples).reindex(columns=["correct", "incorrect", "invalid", "truncated"], fill_value=0)
+    got = got.loc[list(zip(expected["eval_id"], expected["level"], expected["task"]))]
+    assert len(got) == len(expected) == 120
+    assert got["correct"].tolist() == expected["correct"].tolist()
+    assert got["incorrect"].tolist() == expected["incorrect"].tolist()  # partial credit (a subset) included
+    assert (got["invalid"] + got["truncated"]).tolist() == expected["invalid"].tolist()
+    assert got["truncated"].tolist() == expected["empty_response"].tolist()
+    assert len(samples) == expected["completions"].sum() == 12_000
+
+
+def test_one_eval_per_model_with_a_level_param(demo):
+    meta, samples = demo
+    models = sorted(e["model"] for e in meta["evals"])
+    assert models == ["deepseek/deepseek-r1", "google/gemma-3-27b-it", "meta-llama/llama-3.3-70b-instruct",
+                      "mistralai/mistral-small-3.1-24b-instruct", "openai/o3-mini"]
+    for ev in meta["evals"]:
+        assert (ev["template"], ev["sampler"], ev["max_tokens"]) == ("default", "t0.6-p0.95", 32768)
+        assert ev["eval_id"] == eval_id(ev["model"], "default", "t0.6-p0.95")
+    assert sorted(samples["params"].unique()) == ['{"level":"easy"}', '{"level":"hard"}']
+    assert {t["base_task"] for t in meta["tasks"]} == set(samples["base_task"])
+    assert all(t["guess_rate"] == 0 and t["params"] == ["level"] for t in meta["tasks"])
+
+
+def test_manifold_tokens_text_and_provenance(demo):
+    meta, samples = demo
+    hard_maze = samples[(samples["base_task"] == "maze") & (samples["params"] == '{"level":"hard"}')]
+    manifold = json.loads(hard_maze["manifold"].iloc[0])
+    assert manifold["id"] == "hard" and manifold["max_grid_size"] == 50 and manifold["seed"] == 45
+    answered = samples[samples["outcome"] != "truncated"]
+    estimate = answered["text"].map(lambda t: math.ceil(len(t.encode("utf-8")) / 4))
+    assert (answered["completion_tokens"] == estimate).all()
+    assert samples.loc[samples["outcome"] == "truncated", "completion_tokens"].isna().all()
+    assert meta["provenance"]["tokens"] == "estimated"
+    assert "truncat" in meta["provenance"]["imports"][0]["outcomes"]
+
+
+def test_flags(capsys, tmp_path, copy_run):
+    """(a) a wrong model in summary.json changes nothing: the directory name decides."""
+    run = copy_run(DEEPSEEK_EASY)
+    summary = json.loads((run / "summary.json").read_text())
+    summary["model"] = "somebody/else"
+    (run / "summary.json").write_text(json.dumps(summary))
+    code, out, _ = run_import(capsys, run, "--adapter", "reasoning-gym-eval", "--out", tmp_path / "ds")
+    assert code == 0 and "somebody/else" in out  # the summary says so
+    meta, samples = load(tmp_path / "ds")
+    assert [e["model"] for e in meta["evals"]] == ["deepseek/deepseek-r1"]
+    assert len(samples) == 12 * 150 and set(samples["params"]) == {'{"level":"easy"}'}
+
+
+def test_missing_model_and_missing_task_files(capsys, tmp_path, copy_run):
+    """(b) a partial run: summary without model, two task files gone."""
+    run = copy_run(DEEPSEEK_HARD)
+    summary = json.loads((run / "summary.json").read_text())
+    del summary["model"]
+    summary["partial"] = True
+    (run / "summary.json").write_text(json.dumps(summary))
+    (run / "games" / "maze.json").unlink()
+    shutil.rmtree(run / "graphs")
+    code, out, _ = run_import(capsys, tmp_path / "src", "--adapter", "reasoning-gym-eval", "--out", tmp_path / "ds")
+    assert code == 0 and "partial" in out
+    meta, samples = load(tmp_path / "ds")
+    assert [e["model"] for e in meta["evals"]] == ["deepseek/deepseek-r1"]
+    assert samples["base_task"].nunique() == 10 and len(samples) == 10 * 50
+    assert {"maze", "family_relationships"}.isdisjoint(samples["base_task"])
+
+
+def test_one_and_three_completions_per_prompt(capsys, tmp_path, copy_run):
+    """(c) easy has 3 completions per prompt, hard 1: one eval, 150 and 50 samples per task."""
+    copy_run(DEEPSEEK_EASY)
+    copy_run(DEEPSEEK_HARD)
+    code, _, _ = run_import(capsys, tmp_path / "src", "--adapter", "reasoning-gym-eval", "--out", tmp_path / "ds")
+    assert code == 0
+    meta, samples = load(tmp_path / "ds")
+    assert len(meta["evals"]) == 1
+    per_point = samples.groupby("params").size() / samples["base_task"].nunique()
+    assert per_point.to_dict() == {'{"level":"easy"}': 150, '{"level":"hard"}': 50}
+    assert samples.groupby(["base_task", "params"])["sample"].max().isin([49, 149]).all()
+
+
+def test_unseen_task_and_unseen_model(capsys, tmp_path, copy_run):
+    """(d) a task name and a model never seen before import like any other."""
+    run = copy_run(DEEPSEEK_HARD, level="medium", name="newlab_brand-new_model_20990101_000000")
+    doc = json.loads((run / "games" / "maze.json").read_text())
+    doc["name"] = "labyrinth_plus"
+    (run / "puzzles").mkdir()
+    (run / "puzzles" / "labyrinth_plus.json").write_text(json.dumps(doc))
+    code, _, _ = run_import(capsys, run, "--adapter", "reasoning-gym-eval", "--out", tmp_path / "ds")
+    assert code == 0
+    meta, samples = load(tmp_path / "ds")
+    assert [e["model"] for e in meta["evals"]] == ["newlab/brand-new_model"]
+    new = samples[samples["base_task"] == "labyrinth_plus"]
+    old = samples[samples["base_task"] == "maze"]
+    assert len(new) == 50 and new["outcome"].tolist() == old["outcome"].tolist()
+    assert set(samples["params"]) == {'{"level":"medium"}'}
+
+
+def test_flat_folder_of_runs_takes_levels_from_the_config(capsys, tmp_path, copy_run):
+    """Easy and hard runs side by side in one folder: that folder is no level, the configs decide."""
+    copy_run(DEEPSEEK_EASY, level="runs")
+    copy_run(DEEPSEEK_HARD, level="runs")
+    code, out, _ = run_import(capsys, tmp_path / "src", "--adapter", "reasoning-gym-eval", "--out", tmp_path / "ds")
+    assert code == 0 and "mixes task configs" in out
+    _, samples = load(tmp_path / "ds")
+    levels = samples.groupby("params").size()
+    assert levels['{"level":"default"}'] == 12 * 150 and levels.drop('{"level":"default"}').sum() == 12 * 50
+
+
+def test_a_rerun_supersedes_the_older_run(capsys, tmp_path):
+    """Two runs of the same model and level: the later timestamp wins, the older is reported as skipped."""
+    make_rg_run(tmp_path / "src", "acme_tiny-model_20250101_120000")
+    make_rg_run(tmp_path / "src", "acme_tiny-model_20250202_120000", tasks={"gcd": [[
+        {"model_answer": "7", "full_model_response": "<answer>7</answer>", "score": 0.0}]]})
+    code, out, _ = run_import(capsys, tmp_path / "src", "--adapter", "reasoning-gym-eval", "--out", tmp_path / "ds")
+    assert code == 0 and "records rejected: 1" in out and "superseded" in out
+    _, samples = load(tmp_path / "ds")
+    assert samples["outcome"].tolist() == ["incorrect"]
+
+
+def test_small_helpers():
+    assert model_from_dir("meta-llama_llama-3.3-70b-instruct_20250413_001539") == \
+        ("meta-llama/llama-3.3-70b-instruct", "20250413_001539")
+    assert model_from_dir("localmodel") == ("localmodel", "")
+    assert sampler_for({"temperature": 0.6, "top_p": 0.95}) == "t0.6-p0.95"
+    assert sampler_for({"temperature": 0}) == "t0"
+    assert sampler_for({}) == "default"
+    assert template_for(None) == "default"
+    assert template_for("Answer in French.").startswith("prompt-")
+    assert config_level({"seed": 45, "size": 50}) == "default"
+    assert config_level({"seed": 45, "size": 50, "max_n": 9}).startswith("cfg-")

@@ -496,11 +496,13 @@ class Dataset:
         g = cell_group[self._row_point[rows].astype(np.int64) * N_OUT + self._row_outcome[rows]]
         tok = self._row_tokens[rows]
         keep = (g >= 0) & (tok >= 0)
-        key = np.sort(g[keep] * (1 << 32) + tok[keep])
-        counts = np.bincount(key >> 32, minlength=n_groups)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        values = (key & 0xFFFFFFFF).astype(np.int64)
-        return [stats.sorted_quantile(values, starts, counts, q) for q in qs]
+        # When every block feeds one group, rows arrive as token-sorted runs that a stable
+        # (run-merging) sort handles fastest; interleaved groups sort faster with the default.
+        runs = bool(np.all(groups_per_block[used] == 1))
+        key = np.sort((g[keep] << 32) | tok[keep], kind="stable" if runs else None)
+        bounds = np.searchsorted(key, np.arange(n_groups + 1, dtype=np.int64) << 32)
+        starts, counts = bounds[:-1], np.diff(bounds)
+        return [stats.sorted_quantile(key, starts, counts, q, mask=0xFFFFFFFF) for q in qs]
 
     def _rows_of_blocks(self, blocks: np.ndarray) -> np.ndarray | slice:
         """Row indices of the given blocks: a slice when they are contiguous."""

@@ -63,15 +63,21 @@ def accuracy_table(correct, incorrect, invalid, truncated, guess_all, guess_untr
     }
 
 
-def sorted_quantile(values: np.ndarray, starts: np.ndarray, counts: np.ndarray, q: float) -> np.ndarray:
-    """Linear-interpolated quantile (numpy's default) of sorted segments ``values[start:start+count]``."""
+def sorted_quantile(values: np.ndarray, starts: np.ndarray, counts: np.ndarray, q: float,
+                    mask: int | None = None) -> np.ndarray:
+    """Linear-interpolated quantile (numpy's default) of sorted segments ``values[start:start+count]``.
+
+    ``mask`` reads values packed in the low bits of sort keys, so only the picked ones are unpacked.
+    """
     out = np.full(len(counts), np.nan)
     ok = counts > 0
     pos = q * (counts[ok] - 1)
     lo = np.floor(pos).astype(np.int64)
     hi = np.minimum(lo + 1, counts[ok] - 1)
     base = starts[ok]
-    v_lo = values[base + lo].astype(np.float64)
-    v_hi = values[base + hi].astype(np.float64)
+    v_lo, v_hi = values[base + lo], values[base + hi]
+    if mask is not None:
+        v_lo, v_hi = v_lo & mask, v_hi & mask
+    v_lo, v_hi = v_lo.astype(np.float64), v_hi.astype(np.float64)
     out[ok] = v_lo + (pos - lo) * (v_hi - v_lo)
     return out

@@ -58,9 +58,9 @@ def classify(eval_id: str, centers: Sequence[float], truncation_rate: float,
              tokens_mean: float | None = None, tokens_median: float | None = None) -> Verdict:
     """Apply the rules to one eval.
 
-    ``centers``: per-task Wilson centers; ``truncation_rate``: over all its samples;
-    ``tokens_mean``: the mean of its per-task mean tokens; ``tokens_median``: the
-    median of that number over all evals of the dataset on the same tasks.
+    ``centers``: per-task Wilson centers; ``truncation_rate`` and ``tokens_mean``:
+    over all its selected samples; ``tokens_median``: the median of the evals'
+    ``tokens_mean`` over all evals of the dataset on the same tasks.
     """
     c = np.asarray([x for x in centers if x is not None and not math.isnan(x)], dtype=float)
     mean = float(c.mean()) if len(c) else math.nan
@@ -101,20 +101,23 @@ def classify(eval_id: str, centers: Sequence[float], truncation_rate: float,
     return Verdict(eval_id, NONE, "; ".join(why), nums)
 
 
-def classify_all(per_task: pd.DataFrame, overall_truncation: dict[str, float],
+def classify_all(per_task: pd.DataFrame, overall: pd.DataFrame,
                  reference: pd.DataFrame | None = None) -> dict[str, Verdict]:
-    """Verdict per eval of ``per_task`` (columns eval_id, base_task, center, tokens_mean).
+    """Verdict per eval.
 
-    ``reference``: the same per-task columns for every eval of the dataset on the
-    selection's tasks; the token median is taken over it so that a single-eval
-    selection is still compared with its peers.
+    ``per_task``: columns eval_id, center (one row per task); ``overall``: one
+    row per eval with its truncation_rate and tokens_mean over all its selected
+    samples; ``reference``: eval_id and tokens_mean of every eval of the dataset
+    on the selection's tasks, so that a single-eval selection is still compared
+    with its peers (defaults to ``overall``).
     """
-    reference = per_task if reference is None or reference.empty else reference
-    ref_means = reference.groupby("eval_id", observed=True)["tokens_mean"].mean().dropna()
-    median = float(ref_means.median()) if len(ref_means) else None
+    reference = overall if reference is None or reference.empty else reference
+    ref_tokens = reference["tokens_mean"].dropna()
+    median = float(ref_tokens.median()) if len(ref_tokens) else None
+    by_eval = overall.set_index("eval_id")
     out = {}
     for eid, rows in per_task.groupby("eval_id", observed=True, sort=False):
-        tokens = rows["tokens_mean"].dropna()
-        out[eid] = classify(str(eid), rows["center"].tolist(), float(overall_truncation.get(eid, 0.0)),
-                            float(tokens.mean()) if len(tokens) else None, median)
+        tokens = by_eval.at[eid, "tokens_mean"] if eid in by_eval.index else math.nan
+        out[str(eid)] = classify(str(eid), rows["center"].tolist(), float(by_eval.at[eid, "truncation_rate"]),
+                                 None if pd.isna(tokens) else float(tokens), median)
     return out

@@ -1,0 +1,161 @@
+"""Hazard: when, in tokens, answers, failures and truncations happen.
+
+Top row: cumulative incidence per competing event (one panel per event, titled
+in that outcome's colour), one line per series. Bottom row: the failure hazard
+per bin (incorrect + invalid among the samples still running), where a context
+wall shows as a spike at a fixed token count. Budgets (max_tokens) are dashed
+lines with a marker per eval, so a truncation pile-up is not mistaken for a wall.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from app.figures import palette
+from app.figures.common import base_layout, legend_key, short
+
+MIN_AT_RISK = 20   # bins with fewer samples still running are not drawn: one failure among 3 is no spike
+EVENT_TITLES = {"correct": "correct answers", "incorrect": "incorrect answers (invalid included)",
+                "invalid": "invalid answers", "truncated": "truncations"}
+
+
+def events_of(table: pd.DataFrame) -> list[str]:
+    return [c[len("cif_"):] for c in table.columns if c.startswith("cif_")]
+
+
+def drawn_hazard(part: pd.DataFrame) -> np.ndarray:
+    """Failure hazard as drawn: NaN where too few samples are at risk."""
+    return np.where(part["at_risk"].to_numpy() >= MIN_AT_RISK, part["hazard_failure"].to_numpy(dtype=float), np.nan)
+
+
+def build(table: pd.DataFrame, *, series: str | None, labels: Mapping[Any, str], title: str,
+          subtitle: str | None = None, budgets: Mapping[str, int | None] | None = None,
+          budget_colors: Mapping[str, str] | None = None, bucket_size: int = 256) -> go.Figure:
+    """Figure for one engine hazard table. ``labels``: series value → legend name, in order.
+
+    ``budgets``: eval label → max_tokens; ``budget_colors``: eval label → colour
+    of its budget marker (the series colour when series are evals).
+    """
+    events = events_of(table)
+    keys = list(labels)
+    colors = palette.series_colors(keys)
+    n_ev = len(events)
+    fig = make_subplots(rows=2, cols=n_ev, specs=[[{}] * n_ev, [{"colspan": n_ev}] + [None] * (n_ev - 1)],
+                        row_heights=[0.5, 0.5], vertical_spacing=0.14, horizontal_spacing=0.05,
+                        subplot_titles=[f"<b>{EVENT_TITLES[e]}</b>: cumulative incidence" for e in events]
+                        + [f"<b>failure hazard</b> per {bucket_size}-token bin "
+                           f"(incorrect + invalid ÷ samples still running)"])
+    for ann, e in zip(fig.layout.annotations, events):
+        ann.font = dict(color=palette.OUTCOME_COLORS[e], size=15)
+    x_max = 0
+    y_max = 0.0
+    for key in keys:
+        part = table if series is None else table[table[series] == key]
+        if part.empty:
+            continue
+        name = labels[key]
+        x_max = max(x_max, int(part["bin_end"].max()))
+        hover_common = part["at_risk"].to_numpy()
+        for c, e in enumerate(events, start=1):
+            fig.add_trace(go.Scatter(
+                x=np.concatenate([[0], part["bin_end"].to_numpy()]),
+                y=np.concatenate([[0.0], part[f"cif_{e}"].to_numpy(dtype=float)]),
+                mode="lines", name=name, legendgroup=str(key), showlegend=False,
+                line=dict(color=colors[key], width=2.5),
+                meta={"series": key, "event": e, "kind": "cif"},
+                hovertemplate=f"<b>{name}</b><br>{EVENT_TITLES[e]} before %{{x:,}} tokens: %{{y:.1%}}<extra></extra>"),
+                row=1, col=c)
+        h = drawn_hazard(part)
+        if np.isfinite(h).any():
+            y_max = max(y_max, float(np.nanmax(h)))
+        last = part.iloc[-1:]   # repeat the last bin at its end so the final step has a width
+        h = np.concatenate([h, h[-1:]])
+        fig.add_trace(go.Scatter(
+            x=np.concatenate([part["bin_start"].to_numpy(), last["bin_end"].to_numpy()]), y=h,
+            mode="lines+markers", line=dict(color=colors[key], width=2.5, shape="hv"),
+            marker=dict(size=5), name=name, legendgroup=str(key), meta={"series": key, "kind": "hazard"},
+            customdata=np.concatenate([np.stack([part["bin_end"], hover_common, part["hazard_truncated"]], axis=1),
+                                       np.stack([last["bin_end"], last["at_risk"], last["hazard_truncated"]], axis=1)]),
+            hovertemplate=(f"<b>{name}</b><br>tokens %{{x:,}} – %{{customdata[0]:,}}<br>failure hazard %{{y:.3f}}"
+                           "<br>at risk %{customdata[1]:,}<br>truncation hazard %{customdata[2]:.3f}<extra></extra>")),
+            row=2, col=1)
+    budgets = {k: v for k, v in (budgets or {}).items() if v}
+    top = max(y_max, 0.05) * 1.25
+    n_bins = int(table["bin"].max()) + 1 if len(table) else 0
+    if n_bins < 4:   # an honest empty state instead of a lone dot
+        fig.add_annotation(x=0.5, y=0.5, xref=f"x{n_ev + 1} domain", yref=f"y{n_ev + 1} domain", showarrow=False,
+                           text=f"Every completion is shorter than {n_bins * bucket_size:,} tokens: no time course "
+                                "to show here.<br>Try a smaller bin size, or look at accuracy over a length "
+                                "parameter (surface).", font=dict(size=15, color="#7a4400"), bgcolor="#fff4e0")
+    walls = []
+    for key in keys:
+        part = table if series is None else table[table[series] == key]
+        found = spikes(part) if len(part) else []
+        if found:
+            walls.append((found[0], key))
+    for i, (w, key) in enumerate(sorted(walls, key=lambda t: -t[0]["hazard"])[:3]):
+        fig.add_annotation(x=(w["bin_start"] + w["bin_end"]) / 2, y=w["hazard"], xref="x" + str(n_ev + 1),
+                           yref="y" + str(n_ev + 1), ax=60, ay=-30 - 26 * i, showarrow=True, arrowhead=2,
+                           arrowcolor=colors[key], xanchor="left",
+                           text=f"spike: {short(labels[key], 32)} {w['hazard']:.2f} at {w['bin_start']:,}–"
+                                f"{w['bin_end']:,} tokens (median bin {w['median']:.2f})",
+                           font=dict(size=12, color="#222222"), bgcolor="rgba(255,255,255,0.85)",
+                           bordercolor=colors[key])
+    distinct = sorted(set(budgets.values()))
+    for b in distinct:
+        for r, cols in ((1, range(1, n_ev + 1)), (2, [1])):
+            for c in cols:
+                fig.add_vline(x=b, line=dict(color="#666666", dash="dash", width=1.3), layer="below",
+                              row=r, col=c)
+        owners = [k for k, v in budgets.items() if v == b]
+        fig.add_annotation(x=b, y=top, xref="x" + str(n_ev + 1), yref="y" + str(n_ev + 1), yanchor="bottom",
+                           text=f"budget {b:,}", showarrow=False, font=dict(size=12, color="#444444"),
+                           xanchor="right" if b >= 0.85 * max(x_max, b) else "center")
+        for i, k in enumerate(owners):
+            color = (budget_colors or {}).get(k, "#666666")
+            fig.add_trace(go.Scatter(
+                x=[b], y=[top * (0.96 - 0.07 * i)], mode="markers", showlegend=False, name=f"{k} budget",
+                marker=dict(symbol="triangle-down", size=13, color=color, line=dict(color="white", width=1)),
+                meta={"kind": "budget", "eval": k, "max_tokens": b},
+                hovertemplate=f"<b>{k}</b><br>max_tokens {b:,}<extra></extra>"), row=2, col=1)
+    x_hi = max([x_max] + distinct) * 1.03
+    fig.update_xaxes(range=[0, x_hi], tickformat="~s", showgrid=True)
+    fig.update_xaxes(title_text="completion tokens", row=2, col=1)
+    for c in range(1, n_ev + 1):
+        fig.update_xaxes(title_text="tokens", row=1, col=c)
+    fig.update_yaxes(range=[0, 1], tickformat=".0%", row=1)
+    fig.update_yaxes(title_text="share of samples", row=1, col=1)
+    fig.update_yaxes(range=[0, top * 1.08], title_text="failure hazard", row=2, col=1)
+    fig.add_trace(legend_key("dashed line ▼: token budget (max_tokens) of the eval in that colour", kind="line",
+                             color="#666666", dash="dash", legendgroup="_budget"), row=2, col=1)
+    fig.add_trace(legend_key(f"bins with < {MIN_AT_RISK} samples at risk are not drawn", kind="line",
+                             color="rgba(0,0,0,0)", legendgroup="_note"), row=2, col=1)
+    base_layout(fig, title=title, subtitle=subtitle, width=1500, height=1000,
+                legend_title="series (click to hide)", top=130)
+    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="bottom", yref="container"),
+                      margin=dict(b=90 + 22 * (1 + len(keys) // 3)), meta={"projection": "hazard"})
+    return fig
+
+
+def spikes(part: pd.DataFrame, factor: float = 5.0, floor: float = 0.2,
+           min_share: float = 0.01) -> list[dict[str, float]]:
+    """Wall candidates: bins whose failure hazard is ≥ ``factor`` × the series' median bin and ≥ ``floor``,
+    with at least ``min_share`` of the series' samples still running (the tail is too thin to call)."""
+    h = drawn_hazard(part)
+    if len(part):
+        h = np.where(part["at_risk"].to_numpy() >= min_share * float(part["samples"].iloc[0]), h, np.nan)
+    ok = np.isfinite(h)
+    if not ok.any():
+        return []
+    median = float(np.median(h[ok]))
+    out = []
+    for j in np.flatnonzero(ok & (h >= floor) & (h >= factor * max(median, 1e-9))):
+        out.append({"bin_start": int(part["bin_start"].iloc[j]), "bin_end": int(part["bin_end"].iloc[j]),
+                    "hazard": float(h[j]), "median": median, "at_risk": int(part["at_risk"].iloc[j])})
+    return sorted(out, key=lambda s: -s["hazard"])
+

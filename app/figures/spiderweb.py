@@ -1,0 +1,174 @@
+"""Spiderweb: the cross-task fingerprint of one or more evals (radar or grouped bars).
+
+Input is the engine's aggregate table grouped by (eval_id, <axis dim>); nothing
+here reads a dataset. Accuracy and truncation share the 0..1 scale; token use
+has its own scale in a companion row, so the two never compete for one axis.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from app.figures import palette
+from app.figures.common import axis_label, base_layout, dim_label, legend_key, num, pct, short
+
+STYLES = ("radar", "bars")
+
+
+def hover_text(row: Mapping[str, Any], label: str, axis_name: str) -> str:
+    """Everything a reader needs at one point: accuracy, CI, n, failure shares, tokens."""
+    return (f"<b>{label}</b><br>{axis_name}: {row['axis']}<br>"
+            f"accuracy (Wilson center) {row['center']:.3f}  [95% CI {row['lower']:.3f} – {row['upper']:.3f}]<br>"
+            f"raw excess accuracy {row['accuracy']:.3f}, n = {num(row['n'], 1)} trials<br>"
+            f"truncated {pct(row['truncation_rate'])} · invalid {pct(row['invalid_rate'])}<br>"
+            f"tokens mean {num(row['tokens_mean'])} · p50 {num(row['tokens_p50'])} · p95 {num(row['tokens_p95'])}")
+
+
+def _frame(rows: pd.DataFrame, group_by: str, axes: Sequence[Any], eval_ids: Sequence[str]) -> pd.DataFrame:
+    """One row per (eval, axis) in drawing order; missing combinations stay NaN."""
+    full = pd.MultiIndex.from_product([list(eval_ids), list(range(len(axes)))], names=["eval_id", "_pos"])
+    pos = {v: i for i, v in enumerate(axes)}
+    df = rows.assign(_pos=rows[group_by].map(pos)).set_index(["eval_id", "_pos"]).reindex(full).reset_index()
+    df["axis"] = [axis_label(axes[p]) for p in df["_pos"]]
+    df["value"] = [axes[p] for p in df["_pos"]]
+    return df
+
+
+def build(rows: pd.DataFrame, *, group_by: str, labels: Mapping[str, str], title: str,
+          subtitle: str | None = None, style: str = "radar", verdicts: Mapping[str, Any] | None = None,
+          axes: Sequence[Any] | None = None) -> go.Figure:
+    """Figure for ``rows`` (engine aggregate by eval_id and ``group_by``).
+
+    ``labels``: eval_id → label, in legend order. ``verdicts``: eval_id → archetype
+    Verdict, shown in the legend and spelled out under the plot.
+    """
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {STYLES}, not {style!r}")
+    eval_ids = [e for e in labels if e in set(rows["eval_id"])]
+    axes = list(axes) if axes is not None else list(dict.fromkeys(rows[group_by]))
+    df = _frame(rows, group_by, axes, eval_ids)
+    colors = palette.series_colors(eval_ids)
+    verdicts = verdicts or {}
+    axis_name = dim_label(group_by)
+    names = {e: labels[e] + (f" — {verdicts[e].archetype}" if e in verdicts else "") for e in eval_ids}
+
+    if style == "radar":
+        fig = make_subplots(rows=2, cols=1, specs=[[{"type": "polar"}], [{"type": "xy"}]],
+                            row_heights=[0.72, 0.28], vertical_spacing=0.1)
+        _radar(fig, df, eval_ids, colors, names, labels, axis_name, len(axes))
+    else:
+        fig = make_subplots(rows=3, cols=1, shared_xaxes=True, row_heights=[0.5, 0.22, 0.28], vertical_spacing=0.06,
+                            subplot_titles=("accuracy (Wilson center, error bars = 95% CI)",
+                                            "truncation rate (purple)", "mean completion tokens"))
+        _bars(fig, df, eval_ids, colors, names, labels, axis_name)
+    token_row = 2 if style == "radar" else 3
+    for e in eval_ids:
+        d = df[df["eval_id"] == e]
+        fig.add_trace(go.Bar(x=d["axis"], y=d["tokens_mean"], name=names[e], legendgroup=e, showlegend=False,
+                             offsetgroup=e, marker=dict(color=palette.rgba(colors[e], 0.55),
+                                                        line=dict(color=colors[e], width=1)),
+                             customdata=np.stack([d["eval_id"], d["value"]], axis=1),
+                             text=[hover_text(r, labels[e], axis_name) for r in d.to_dict("records")],
+                             hovertemplate="%{text}<extra></extra>", textposition="none"),
+                      row=token_row, col=1)
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=[axis_label(a) for a in axes],
+                     tickangle=-30 if len(axes) > 6 else 0, automargin=True, row=token_row, col=1)
+    fig.update_yaxes(title_text="mean tokens", rangemode="tozero", tickformat="~s", row=token_row, col=1)
+    fig.update_layout(barmode="group", bargap=0.25)
+
+    verdict_lines = [f"<b>{short(labels[e], 48)}</b>: {verdicts[e].archetype} ({verdicts[e].reason})"
+                     for e in eval_ids if e in verdicts]
+    extra = 26 * len(verdict_lines)
+    if verdict_lines:
+        head = ("<b>Archetype</b> (first rule that holds: truncation ≥ 10% → tokens ≥ 1.5× median → "
+                "spread ≥ 0.2 → spread ≤ 0.12)")
+        fig.add_annotation(text="<br>".join([head] + verdict_lines),
+                           xref="paper", yref="paper", x=0, y=0, yshift=-70, yanchor="top", xanchor="left",
+                           align="left", showarrow=False, font=dict(size=13))
+    base_layout(fig, title=title, subtitle=subtitle, width=1400, height=1050 + extra,
+                legend_title="evals (click to hide)", bottom=110 + extra, right=40)
+    fig.update_layout(meta={"projection": "spiderweb", "style": style, "group_by": group_by})
+    return fig
+
+
+def _radar(fig: go.Figure, df: pd.DataFrame, eval_ids: Sequence[str], colors: Mapping[str, str],
+           names: Mapping[str, str], labels: Mapping[str, str], axis_name: str, n_axes: int) -> None:
+    slot = 1.0  # a category angular axis measures bar width and offset in category slots
+    width = slot * 0.7 / max(len(eval_ids), 1)
+    for k, e in enumerate(eval_ids):
+        d = df[df["eval_id"] == e]
+        theta = list(d["axis"])
+        closed = theta + theta[:1]
+        upper, lower = list(d["upper"]), list(d["lower"])
+        fig.add_trace(go.Scatterpolar(
+            r=upper + upper[:1] + lower[:1] + lower[::-1], theta=closed + theta[:1] + theta[::-1],
+            mode="lines", line=dict(width=0, color=colors[e]), fill="toself",
+            fillcolor=palette.rgba(colors[e], 0.18), name=f"{labels[e]} 95% CI", legendgroup=e,
+            showlegend=False, hoverinfo="skip"), row=1, col=1)
+        offset = -slot * 0.35 + k * width
+        fig.add_trace(go.Barpolar(
+            r=d["truncation_rate"], theta=theta, width=[width] * len(theta), offset=[offset] * len(theta),
+            name=f"{labels[e]} truncation", legendgroup=e, showlegend=False,
+            marker=dict(color=palette.TRUNCATION_COLOR, line=dict(color=colors[e], width=1.5), opacity=0.85),
+            customdata=np.stack([d["eval_id"], d["value"]], axis=1),
+            hovertemplate=f"<b>{labels[e]}</b><br>{axis_name}: %{{theta}}<br>truncated %{{r:.1%}}<extra></extra>"),
+            row=1, col=1)
+        rec = d.to_dict("records")
+        fig.add_trace(go.Scatterpolar(
+            r=list(d["center"]) + list(d["center"])[:1], theta=closed, mode="lines+markers", name=names[e],
+            legendgroup=e, line=dict(color=colors[e], width=2.5),
+            marker=dict(size=10, color=colors[e], line=dict(color="white", width=1.5)),
+            customdata=[[r["eval_id"], r["value"]] for r in rec + rec[:1]],
+            text=[hover_text(r, labels[e], axis_name) for r in rec + rec[:1]],
+            hovertemplate="%{text}<extra></extra>"), row=1, col=1)
+    fig.add_trace(legend_key("shaded band: 95% Wilson CI", kind="marker", symbol="square",
+                             color="rgba(120,120,120,0.3)", polar=True, legendgroup="_key"), row=1, col=1)
+    fig.add_trace(legend_key("purple wedge: truncation rate (same 0–1 scale)", kind="marker", symbol="square",
+                             color=palette.TRUNCATION_COLOR, polar=True, legendgroup="_key"), row=1, col=1)
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="bars below: mean tokens (own scale)",
+                             marker=dict(symbol="square", size=11, color="rgba(120,120,120,0.55)"),
+                             legendgroup="_key", hoverinfo="skip"), row=2, col=1)
+    fig.update_polars(
+        radialaxis=dict(range=[0, 1], tickvals=[0.2, 0.4, 0.6, 0.8, 1.0], tickformat=".1f",
+                        angle=90 - 180.0 / max(n_axes, 1), tickangle=0, gridcolor=palette.GRID,
+                        tickfont=dict(size=12, color="#555555")),
+        angularaxis=dict(type="category", direction="clockwise", rotation=90, gridcolor=palette.GRID,
+                         tickfont=dict(size=14)),
+        domain=dict(x=[0.08, 0.72]),
+    )
+
+
+def _bars(fig: go.Figure, df: pd.DataFrame, eval_ids: Sequence[str], colors: Mapping[str, str],
+          names: Mapping[str, str], labels: Mapping[str, str], axis_name: str) -> None:
+    for e in eval_ids:
+        d = df[df["eval_id"] == e]
+        rec = d.to_dict("records")
+        custom = np.stack([d["eval_id"], d["value"]], axis=1)
+        fig.add_trace(go.Bar(
+            x=d["axis"], y=d["center"], name=names[e], legendgroup=e, offsetgroup=e,
+            marker=dict(color=colors[e]),
+            error_y=dict(type="data", symmetric=False, array=d["upper"] - d["center"],
+                         arrayminus=d["center"] - d["lower"], color="#333333", thickness=1.5, width=4),
+            customdata=custom, text=[hover_text(r, labels[e], axis_name) for r in rec],
+            hovertemplate="%{text}<extra></extra>", textposition="none"), row=1, col=1)
+        fig.add_trace(go.Bar(
+            x=d["axis"], y=d["truncation_rate"], name=f"{labels[e]} truncation", legendgroup=e, offsetgroup=e,
+            showlegend=False, marker=dict(color=palette.TRUNCATION_COLOR, line=dict(color=colors[e], width=2)),
+            customdata=custom,
+            hovertemplate=f"<b>{labels[e]}</b><br>{axis_name}: %{{x}}<br>truncated %{{y:.1%}}<extra></extra>"),
+            row=2, col=1)
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="error bar: 95% Wilson CI",
+                             marker=dict(symbol="line-ns-open", size=14, color="#333333", line=dict(width=2)),
+                             legendgroup="_key", hoverinfo="skip"), row=1, col=1)
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="purple bar (outlined in eval colour): "
+                             "truncation rate", marker=dict(symbol="square", size=11, color=palette.TRUNCATION_COLOR),
+                             legendgroup="_key", hoverinfo="skip"), row=2, col=1)
+    fig.update_yaxes(range=[0, 1.02], title_text="accuracy", tickformat=".1f", row=1, col=1)
+    fig.update_yaxes(rangemode="tozero", title_text="truncated", tickformat=".0%", row=2, col=1)
+    for r in (1, 2):
+        fig.update_xaxes(type="category", row=r, col=1)

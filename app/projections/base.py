@@ -1,0 +1,135 @@
+"""What every projection returns, and the pieces they share.
+
+A projection turns (dataset, filters, options) into rows (the exact table the
+CLI writes as CSV/JSON and the dashboard offers for download), figures and
+plain sentences. The CLI and the pages both call ``run`` and never build
+figures themselves, so a PNG from the command line matches the page.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from app.engine import filters as flt
+from app.engine.dataset import Dataset
+from app.engine.errors import InputError
+
+NONE = "none"
+EVAL_FILTER_KEYS = ("eval_id", "model", "template", "sampler", "groups")
+
+
+@dataclass
+class Projection:
+    """Rows to export, figures to draw (split value or None, figure), notes to read, meta for the JSON file."""
+
+    name: str
+    rows: pd.DataFrame
+    figures: list[tuple[str | None, go.Figure]]
+    notes: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def plain(value: Any) -> Any:
+    """JSON-safe scalars: numpy → python, NaN/NA → None."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, (np.bool_,)):
+        return bool(value)
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    return value
+
+
+def to_json(projection: Projection) -> dict[str, Any]:
+    """The ``--format json`` document: meta keys first, then notes and one object per row."""
+    rows = [{str(k): plain(v) for k, v in rec.items()} for rec in projection.rows.to_dict("records")]
+    doc = {"projection": projection.name}
+    doc.update({k: plain(v) for k, v in projection.meta.items() if k != "projection"})
+    doc["notes"] = list(projection.notes)
+    doc["rows"] = rows
+    return doc
+
+
+def to_csv(projection: Projection) -> str:
+    """The ``--format csv`` text: exactly ``rows``, one line per group, no index."""
+    buf = io.StringIO()
+    projection.rows.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()
+
+
+# ---------------------------------------------------------------- shared helpers
+def dim_option(ds: Dataset, value: str | None, what: str, *, allow_outcome: bool = False) -> str | None:
+    """A dimension option: 'none' (or None) turns it off, anything else must exist."""
+    if value is None or value == NONE:
+        return None
+    if value not in ds.dimension_names:
+        raise InputError(f"{what}: unknown dimension {value!r}; valid: {', '.join(ds.dimension_names)}, or none")
+    if value == "outcome" and not allow_outcome:
+        raise InputError(f"{what}: outcome is what this projection colours by; choose another dimension")
+    return value
+
+
+def check_truncation(truncation: str) -> str:
+    if truncation not in ("failure", "separate"):
+        raise InputError(f"truncation must be failure or separate, not {truncation!r}")
+    return truncation
+
+
+def eval_order(ds: Dataset, eval_ids) -> dict[str, str]:
+    """eval_id → label for the given ids, in the dataset's label order (stable colours)."""
+    wanted = set(eval_ids)
+    return {e: lab for e, lab in zip(ds.evals()["eval_id"], ds.evals()["label"]) if e in wanted}
+
+
+def selection_text(ds: Dataset, parsed: Mapping[str, Any], eval_ids, truncation: str | None = None) -> str:
+    """Subtitle naming dataset, evals and filters: a PNG must say what it shows."""
+    labels = list(eval_order(ds, eval_ids).values())
+    joined = ", ".join(labels)
+    evals = joined if len(labels) <= 3 and len(joined) <= 120 else f"{len(labels)} evals (see legend)"
+    bits = [f"dataset: {ds.title}", f"evals: {evals}", f"filters: {flt.describe(parsed)}"]
+    if truncation:
+        bits.append(f"truncation counted as {'failure' if truncation == 'failure' else 'separate (left out)'}")
+    return " · ".join(bits)
+
+
+def empty_error(ds: Dataset, parsed: Mapping[str, Any], what: str) -> InputError:
+    """The filter kept nothing: say so and how to find valid values."""
+    return InputError(f"{what}: the filters ({flt.describe(parsed)}) match no samples in dataset {ds.name!r}; "
+                      "list what exists with 'analyze.py evals' and 'analyze.py tasks'")
+
+
+def safe_name(value: Any) -> str:
+    """A split value as a file-name part: letters, digits, '.', '_', '-' only."""
+    text = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in str(value)).strip("._")
+    return text[:80] or "none"
+
+
+def base_meta(name: str, ds: Dataset, parsed: Mapping[str, Any], group_by: Any, truncation: str,
+              **extra: Any) -> dict[str, Any]:
+    return {"projection": name, "dataset": ds.name, "filters": dict(parsed), "group_by": group_by,
+            "truncation": truncation, **extra}
+
+
+def token_provenance_note(ds: Dataset) -> list[str]:
+    """Say so when token counts are estimates, with the importer's own account of how."""
+    prov = ds.meta.get("provenance") or {}
+    if prov.get("tokens") != "estimated":
+        return []
+    methods = [i.get("tokens_method") for i in prov.get("imports", [])
+               if isinstance(i, dict) and i.get("tokens_method")]
+    how = f" ({'; '.join(dict.fromkeys(methods))})" if methods else ""
+    return [f"Token counts in this dataset are estimated, not counted by the model's tokenizer{how}."]
+

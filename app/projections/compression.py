@@ -1,0 +1,160 @@
+"""compression: tokens against compressed size per completion, by outcome.
+
+The table (CSV/JSON) holds the engine's statistics per (split, facet, group)
+plus compression numbers computed from *all* selected samples; only the dots
+drawn are down-sampled, deterministically, so a re-run draws the same picture.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from app.engine.dataset import Dataset
+from app.engine.errors import InputError
+from app.figures import compression as fig_compression
+from app.projections.base import (Projection, base_meta, check_truncation, dim_option, empty_error, eval_order,
+                                  selection_text, token_provenance_note)
+
+NAME = "compression"
+DEFAULT_GROUP = "manifold.id"
+SEED = 0
+
+
+def _key(values) -> list[str]:
+    """Join key for dimension values coming from the aggregate (raw) or the sample frame (categories)."""
+    return ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values]
+
+
+def _raw_values(ds: Dataset, column: pd.Series) -> np.ndarray:
+    """The dataset's own values (ints stay ints, missing is None) for a categorical sample column."""
+    lookup = {("" if v is None else str(v)): v for v in ds.dimension(column.name).values}
+    cats = [lookup.get(str(c), c) for c in column.cat.categories] + [None]
+    return np.array(cats, dtype=object)[column.cat.codes.to_numpy()]
+
+
+def _present(ds: Dataset, dim: str, values: pd.Series) -> list[Any]:
+    """Values of ``dim`` that occur in ``values``, in the dataset's axis order."""
+    seen = set(values.unique())
+    return [v for v in ds.dimension(dim).values if v in seen]
+
+
+def _parts(ds: Dataset, frame: pd.DataFrame, dim: str | None):
+    """(value, rows) per value of ``dim`` in axis order; one (None, frame) when there is no dim."""
+    if dim is None:
+        yield None, frame
+        return
+    codes = {v: i for i, v in enumerate(_present(ds, dim, frame[dim]))}
+    groups = frame.groupby(frame[dim].map(codes), sort=True)
+    by_code = {v: k for k, v in codes.items()}
+    for code, rows in groups:
+        yield by_code[code], rows
+
+
+def _compression_numbers(samples: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
+    """bytes mean/p50 and bytes per token per group, over every sample (not the drawn ones)."""
+    df = samples.assign(_bpt=samples["compressed_bytes"] / samples["completion_tokens"].where(
+        samples["completion_tokens"] > 0))
+    agg = {"bytes_mean": ("compressed_bytes", "mean"), "bytes_p50": ("compressed_bytes", "median"),
+           "bytes_per_token_p50": ("_bpt", "median"), "_bytes": ("compressed_bytes", "sum"),
+           "_tokens": ("completion_tokens", "sum"), "_n": ("outcome", "size")}
+    if dims:
+        out = df.groupby(dims, observed=True).agg(**agg).reset_index()
+    else:
+        out = pd.DataFrame([{k: getattr(df[c], f)() if f != "size" else len(df) for k, (c, f) in agg.items()}])
+    out["bytes_per_token"] = out["_bytes"] / out["_tokens"].where(out["_tokens"] > 0)
+    for d in dims:
+        out[d] = _key(out[d])
+    return out.drop(columns=["_bytes", "_tokens"])
+
+
+def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str | None = "base_task",
+        facet_by: str | None = "eval_id", group_by: str | None = DEFAULT_GROUP, max_points: int = 20000) -> Projection:
+    """Summaries per (split, facet, group); one figure per split value with down-sampled dots."""
+    truncation = check_truncation(truncation)
+    if not isinstance(max_points, (int, np.integer)) or max_points < 1:
+        raise InputError(f"max_points must be a positive whole number, not {max_points!r}")
+    notes: list[str] = []
+    if group_by == DEFAULT_GROUP and DEFAULT_GROUP not in ds.dimension_names:
+        notes.append(f"This dataset has no {DEFAULT_GROUP}; dots are not split into series.")
+        group_by = None
+    split = dim_option(ds, split_by, "compression --split-by")
+    facet = dim_option(ds, facet_by, "compression --facet-by")
+    group = dim_option(ds, group_by, "compression --group-by")
+    dims = list(dict.fromkeys(d for d in (split, facet, group) if d))
+    if not ds.has_tokens or not ds.has_bytes:
+        missing = " and ".join(m for m, ok in (("completion_tokens", ds.has_tokens),
+                                               ("compressed_bytes", ds.has_bytes)) if not ok)
+        raise InputError(f"compression needs completion_tokens and compressed_bytes per sample; dataset "
+                         f"{ds.name!r} has no {missing} (import completions with text or token counts)")
+    parsed = ds.parse_filters(filters)
+    columns = list(dict.fromkeys(dims + ["eval_id"]))
+    samples = ds.samples(parsed, columns=columns + ["outcome", "completion_tokens", "compressed_bytes"])
+    if samples.empty:
+        raise empty_error(ds, parsed, NAME)
+    usable = samples["completion_tokens"].notna() & samples["compressed_bytes"].notna()
+    if not usable.all():
+        notes.append(f"{int((~usable).sum()):,} selected completion(s) lack tokens or compressed size and are "
+                     "not drawn.")
+        samples = samples[usable]
+    if samples.empty:
+        raise InputError("compression: none of the selected completions has both completion_tokens and "
+                         "compressed_bytes")
+    samples = samples.astype({"completion_tokens": "int64", "compressed_bytes": "int64", "outcome": str})
+    for d in columns:
+        samples[d] = _raw_values(ds, samples[d])
+
+    stats = ds.aggregate(parsed, dims, truncation)
+    extra = _compression_numbers(samples, dims)
+    if dims:
+        stats = stats.assign(**{f"_k{i}": _key(stats[d]) for i, d in enumerate(dims)})
+        extra = extra.rename(columns={d: f"_k{i}" for i, d in enumerate(dims)})
+        rows = stats.merge(extra, on=[f"_k{i}" for i in range(len(dims))], how="left")
+        rows = rows.drop(columns=[f"_k{i}" for i in range(len(dims))] + ["_n"])
+    else:
+        rows = pd.concat([stats.reset_index(drop=True), extra.drop(columns=["_n"])], axis=1)
+    labels = ds.eval_labels()
+    if "eval_id" in dims:
+        rows.insert(dims.index("eval_id") + 1, "label", rows["eval_id"].map(labels))
+
+    figures = []
+    budgets_all = ds.max_tokens()
+    for sv, part in _parts(ds, samples, split):
+        total = len(part)
+        drawn = part
+        if total > max_points:
+            rng = np.random.default_rng(SEED)
+            drawn = part.iloc[np.sort(rng.choice(total, size=max_points, replace=False))]
+            notes.append(f"{'All' if split is None else f'{split} = {sv}'}: drawing a random {max_points:,} of "
+                         f"{total:,} completions (seed {SEED}); the numbers use all of them.")
+        ev = eval_order(ds, part["eval_id"].unique())
+        facet_values = [None] if facet is None else (
+            list(ev) if facet == "eval_id" else _present(ds, facet, part[facet]))
+        group_values = None if group is None else _present(ds, group, part[group])
+        if group_values is not None and len(group_values) > fig_compression.MAX_SYMBOLS:
+            notes.append(f"{group} has {len(group_values)} values but there are {fig_compression.MAX_SYMBOLS} "
+                         "marker symbols: symbols repeat.")
+        titles = {}
+        for fv, fpart in _parts(ds, part, facet):
+            name = (labels.get(fv, str(fv)) if facet == "eval_id" else
+                    "all completions" if facet is None else f"{facet} = {fv}")
+            tok = fpart["completion_tokens"].to_numpy()
+            bpt = fpart["compressed_bytes"].to_numpy()[tok > 0] / tok[tok > 0]
+            titles[fv] = fig_compression.facet_title(name, {
+                "samples": len(fpart), "correct_share": float((fpart["outcome"] == "correct").mean()),
+                "truncation_rate": float((fpart["outcome"] == "truncated").mean()),
+                "bytes_per_token_p50": float(np.median(bpt)) if len(bpt) else float("nan")})
+        budgets = {fv: budgets_all.get(fv) for fv in facet_values} if facet == "eval_id" else None
+        sel = dict(parsed) if split is None else {**parsed, split: [sv]}
+        fig = fig_compression.build(
+            drawn, facet=facet, group=group, facets=facet_values, facet_titles=titles, groups=group_values,
+            total=total, budgets=budgets,
+            title="Compression: completion tokens vs compressed size, by outcome"
+                  + (f" — {split} {sv}" if split else ""),
+            subtitle=selection_text(ds, sel, ev))
+        figures.append((None if split is None else str(sv), fig))
+    notes += token_provenance_note(ds)
+    meta = base_meta(NAME, ds, parsed, group, truncation, split_by=split, facet_by=facet, max_points=max_points)
+    return Projection(NAME, rows, figures, notes, meta)

@@ -1,0 +1,95 @@
+"""hazard: cumulative incidence of each outcome over tokens, and the failure hazard per bin."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.engine.dataset import Dataset
+from app.engine.errors import InputError
+from app.figures import hazard as fig_hazard
+from app.figures import palette
+from app.figures.common import axis_label, dim_label
+from app.projections.base import (Projection, base_meta, check_truncation, dim_option, empty_error, eval_order,
+                                  selection_text, token_provenance_note)
+
+NAME = "hazard"
+
+
+def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str | None = "none",
+        bucket_size: int = 256, group_by: str | None = "eval_id") -> Projection:
+    """One series per ``group_by`` value, one figure per ``split_by`` value."""
+    truncation = check_truncation(truncation)
+    if not isinstance(bucket_size, (int, np.integer)) or isinstance(bucket_size, bool) or bucket_size < 1:
+        raise InputError(f"hazard --bucket-size must be a whole number of tokens ≥ 1, not {bucket_size!r}")
+    split = dim_option(ds, split_by, "hazard --split-by")
+    series = dim_option(ds, group_by, "hazard --group-by")
+    if not ds.has_tokens:
+        raise InputError(f"hazard needs completion_tokens (time is measured in tokens); dataset {ds.name!r} has "
+                         "no token counts, so when failures happen cannot be shown")
+    parsed = ds.parse_filters(filters)
+    dims = list(dict.fromkeys(d for d in (split, series) if d))
+    table = ds.hazard(parsed, group_by=dims, bucket_size=int(bucket_size))
+    if table.empty:
+        if ds.aggregate(parsed, []).empty:
+            raise empty_error(ds, parsed, NAME)
+        raise InputError(f"hazard: none of the selected samples has completion_tokens in dataset {ds.name!r}")
+    # Spec §6: hazard rows are the series' §3 statistics plus the per-bin columns.
+    stats = ds.aggregate(parsed, dims, truncation).drop(columns=["samples"])
+    table = (table.merge(stats, on=dims, how="left") if dims else
+             table.assign(**{c: stats[c].iloc[0] for c in stats.columns}))
+    labels_all = ds.eval_labels()
+    if series == "eval_id":
+        table.insert(table.columns.get_loc("eval_id") + 1, "label", table["eval_id"].map(labels_all))
+
+    notes: list[str] = [
+        "Hazard treats truncation as its own competing event in either truncation mode; "
+        "the failure hazard counts incorrect and invalid answers."]
+    n_bins = int(table["bin"].max()) + 1
+    if n_bins < 4:
+        notes.append(f"Every completion is shorter than {n_bins * bucket_size:,} tokens ({n_bins} bin(s) of "
+                     f"{bucket_size}): there is no time course to show; try a smaller --bucket-size. Short answers "
+                     "say nothing about a context wall in the prompt: compare accuracy over the context-length "
+                     "parameter instead (surface or spiderweb --group-by).")
+    budgets_all = ds.max_tokens()
+    figures = []
+    split_values = [None] if split is None else list(dict.fromkeys(table[split]))
+    for sv in split_values:
+        part = table if split is None else table[table[split] == sv]
+        sel = dict(parsed) if split is None else {**parsed, split: [sv]}
+        evals = eval_order(ds, ds.aggregate(sel, ["eval_id"])["eval_id"])
+        if series == "eval_id":
+            labels = {e: evals[e] for e in evals if e in set(part["eval_id"])}
+        elif series is None:
+            labels = {None: "all selected samples"}
+        else:
+            labels = {v: f"{dim_label(series)} = {axis_label(v)}"
+                      for v in ds.dimension(series).values if v in set(part[series])}
+        colors = palette.series_colors(list(labels))
+        budgets = {evals[e]: budgets_all.get(e) for e in evals}
+        budget_colors = ({evals[e]: colors[e] for e in labels} if series == "eval_id" else {})
+        fig = fig_hazard.build(part, series=series, labels=labels,
+                               title="Hazard: when answers, failures and truncations happen"
+                                     + (f" — {split} {sv}" if split else ""),
+                               subtitle=selection_text(ds, sel, evals) + f" · bins of {bucket_size} tokens",
+                               budgets=budgets, budget_colors=budget_colors, bucket_size=int(bucket_size))
+        figures.append((None if split is None else str(sv), fig))
+        for key, name in labels.items():
+            s = part if series is None else part[part[series] == key]
+            where = f"{name}" + (f" ({split} {sv})" if split else "")
+            found = fig_hazard.spikes(s)
+            if found:
+                top = found[0]
+                budget = budgets_all.get(key) if series == "eval_id" else None
+                near = budget and top["bin_start"] < budget <= top["bin_end"] + bucket_size
+                reading = (f"just below its budget ({budget:,} tokens): long runaway answers rather than a wall"
+                           if near else "a possible context wall")
+                notes.append(f"{where}: failure hazard spike at {top['bin_start']:,}–{top['bin_end']:,} tokens: "
+                             f"{top['hazard']:.2f} vs median {top['median']:.3f} per bin "
+                             f"({top['at_risk']:,} samples at risk) — {reading}.")
+            trunc = float(s["cif_truncated"].iloc[-1]) if "cif_truncated" in s and len(s) else 0.0
+            if trunc >= 0.10:
+                notes.append(f"{where}: {trunc:.0%} of samples end truncated.")
+    notes += token_provenance_note(ds)
+    meta = base_meta(NAME, ds, parsed, series, truncation, split_by=split, bucket_size=int(bucket_size),
+                     min_at_risk_drawn=fig_hazard.MIN_AT_RISK)
+    return Projection(NAME, table, figures, notes, meta)

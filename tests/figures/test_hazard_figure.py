@@ -1,0 +1,85 @@
+"""Hazard builder: CIF per event and series, failure hazard per bin, budget marks per eval."""
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from app.figures import hazard as fig_hazard
+from app.figures import palette
+from tests.projections.synthetic import CONTEXT_WALL
+
+
+@pytest.fixture(scope="module")
+def table(syn):
+    return syn.hazard(None, ["eval_id"], 256)
+
+
+@pytest.fixture(scope="module")
+def labels(syn):
+    ev = syn.evals()
+    return dict(zip(ev["eval_id"], ev["label"]))
+
+
+@pytest.fixture(scope="module")
+def fig(table, labels, syn):
+    budgets = {labels[e]: syn.max_tokens()[e] for e in labels}
+    colors = palette.series_colors(list(labels))
+    return fig_hazard.build(table, series="eval_id", labels=labels, title="h", budgets=budgets,
+                            budget_colors={labels[e]: colors[e] for e in labels})
+
+
+def _kind(fig, kind):
+    return [t for t in fig.data if isinstance(t, go.Scatter) and t.meta and t.meta.get("kind") == kind]
+
+
+def test_one_cif_line_per_event_and_series_equal_to_engine(fig, table, labels):
+    cifs = _kind(fig, "cif")
+    assert len(cifs) == 3 * len(labels)                       # correct, incorrect(+invalid), truncated
+    for t in cifs:
+        part = table[table["eval_id"] == t.meta["series"]]
+        assert np.allclose(t.y[1:], part[f"cif_{t.meta['event']}"])
+        assert list(t.x[1:]) == list(part["bin_end"]) and t.x[0] == 0 and t.y[0] == 0
+
+
+def test_one_colour_per_eval_and_event_titles_in_outcome_colours(fig, labels):
+    colors = palette.series_colors(list(labels))
+    for t in _kind(fig, "cif") + _kind(fig, "hazard"):
+        assert t.line.color == colors[t.meta["series"]]
+    titles = {a.text: a.font.color for a in fig.layout.annotations if "cumulative incidence" in (a.text or "")}
+    assert sorted(titles.values()) == sorted(palette.OUTCOME_COLORS[o] for o in ("correct", "incorrect", "truncated"))
+
+
+def test_hazard_values_are_the_engines_where_enough_samples_run(fig, table):
+    for t in _kind(fig, "hazard"):
+        part = table[table["eval_id"] == t.meta["series"]]
+        y = np.array(t.y[:-1], dtype=float)
+        enough = part["at_risk"].to_numpy() >= fig_hazard.MIN_AT_RISK
+        assert np.allclose(y[enough], part["hazard_failure"].to_numpy()[enough])
+        assert np.isnan(y[~enough]).all()
+        assert list(t.x[:-1]) == list(part["bin_start"])
+
+
+def test_budget_marker_at_each_evals_max_tokens(fig, labels, syn):
+    marks = _kind(fig, "budget")
+    colors = palette.series_colors(list(labels))
+    assert {(m.meta["eval"], m.x[0]) for m in marks} == {(labels[e], syn.max_tokens()[e]) for e in labels}
+    by_label = {v: k for k, v in labels.items()}
+    assert all(m.marker.color == colors[by_label[m.meta["eval"]]] for m in marks)
+    lines = {s.x0 for s in fig.layout.shapes if s.type == "line"}
+    assert lines == set(syn.max_tokens()[e] for e in labels)
+
+
+def test_context_wall_is_the_spike_and_is_labelled(fig, table, ids):
+    beta = table[table["eval_id"] == ids["Beta"]]
+    spikes = fig_hazard.spikes(beta)
+    assert spikes and (spikes[0]["bin_start"], spikes[0]["bin_end"]) == CONTEXT_WALL
+    assert not fig_hazard.spikes(table[table["eval_id"] == ids["Alpha"]])
+    text = " ".join(a.text for a in fig.layout.annotations if a.text)
+    assert f"{CONTEXT_WALL[0]:,}–{CONTEXT_WALL[1]:,}" in text
+
+
+def test_short_completions_get_an_empty_state(syn):
+    tiny = syn.hazard(None, ["eval_id"], 100_000)
+    f = fig_hazard.build(tiny, series="eval_id", labels={e: e for e in set(tiny["eval_id"])}, title="h",
+                         bucket_size=100_000)
+    assert any("no time course" in (a.text or "") for a in f.layout.annotations)

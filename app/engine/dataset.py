@@ -65,6 +65,13 @@ def _normalise_value(v: Any) -> Any:
     return flt.normalise_scalar(v)
 
 
+def _categorical(codes: np.ndarray, values: list[Any]) -> pd.Categorical:
+    """A categorical over ``values[codes]``; values may repeat (e.g. None and "" both shown as "")."""
+    uniq: dict[Any, int] = {}
+    remap = np.array([uniq.setdefault(v, len(uniq)) for v in values] or [0], np.int32)
+    return pd.Categorical.from_codes(remap[codes], list(uniq))
+
+
 @dataclass(frozen=True)
 class Dimension:
     """A dimension's value for every point (``codes``) and the values themselves."""
@@ -542,29 +549,19 @@ class Dataset:
         for col in columns:
             if col in ("completion_tokens", "compressed_bytes"):
                 raw = (self._row_tokens if col == "completion_tokens" else self._row_bytes)[rows]
-                out[col] = pd.array(np.where(raw >= 0, raw, 0), dtype="Int32")
-                if (raw < 0).any():
-                    out[col][raw < 0] = pd.NA
+                out[col] = pd.arrays.IntegerArray(np.maximum(raw, 0), raw < 0)   # -1 stored for null
             elif col == "outcome":
                 out[col] = pd.Categorical.from_codes(self._row_outcome[rows].astype(np.int8), list(OUTCOMES))
             elif col in ("params", "manifold"):
-                codes = (self._point_pr if col == "params" else self._point_mf)[point]
-                raw = self._params_raw if col == "params" else self._manifold_raw
-                cats = [r if r is not None else "" for r in raw]
-                uniq = list(dict.fromkeys(cats))
-                remap = np.array([uniq.index(c) for c in cats], np.int32)
-                out[col] = pd.Categorical.from_codes(remap[codes], uniq)
+                codes, raw = ((self._point_pr, self._params_raw) if col == "params"
+                              else (self._point_mf, self._manifold_raw))
+                out[col] = _categorical(codes[point], ["" if r is None else r for r in raw])
             else:
                 dim = self.dimension(col)
-                if col == "outcome":
-                    continue
-                codes = dim.codes[point]
-                values = [("" if v is None else v) for v in dim.values]
+                values = ["" if v is None else v for v in dim.values]
                 if len(set(map(type, values))) > 1:
                     values = [str(v) for v in values]
-                uniq = list(dict.fromkeys(values))
-                remap = np.array([uniq.index(v) for v in values], np.int32)
-                out[col] = pd.Categorical.from_codes(remap[codes], uniq)
+                out[col] = _categorical(dim.codes[point], values)
         return pd.DataFrame(out, columns=list(columns))
 
     def hazard(self, filters: str | Mapping[str, Any] | None = None,

@@ -141,5 +141,5 @@ def test_readme_example_images_exist_and_are_large_enough():
     for name in names:
         w, h = png_size(images / name)
         assert w >= 1200 and h >= 800, name
-    text = (ROOT / "docs" / "projections.md").read_text()
+    text = (ROOT / "README.md").read_text()
     assert all(f"docs/images/{n}" in text for n in names)

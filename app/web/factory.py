@@ -1,0 +1,48 @@
+"""Build the Dash app: one per process (Dash Pages keeps a global page registry)."""
+
+from __future__ import annotations
+
+import logging
+
+import dash
+from dash import Dash, html
+from flask import Flask
+
+from app.web import callbacks, routes
+from app.web.cache import make_cache
+from app.web.registry import Registry
+from app.web.services import Services, attach
+from app.web.settings import ROOT, Settings, from_env
+
+log = logging.getLogger(__name__)
+PAGES_FOLDER = ROOT / "pages"
+ASSETS_FOLDER = ROOT / "assets"
+
+
+def create_app(settings: Settings | None = None) -> Dash:
+    """The app for ``settings`` (default: from the environment); opens the default dataset unless told not to."""
+    settings = settings or from_env()
+    server = Flask("app.web")
+    registry = Registry(settings.data)
+    attach(server, Services(settings, registry, make_cache(server, settings)))
+    app = Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder=str(PAGES_FOLDER),
+        assets_folder=str(ASSETS_FOLDER),
+        url_base_pathname=settings.url_base_pathname,
+        title="Profile",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        serve_locally=True,
+    )
+    app.layout = html.Div([dash.page_container], id="app-root")
+    routes.register(server, settings.url_base_pathname)
+    callbacks.register(app)
+    if settings.preload and registry.entries:
+        try:
+            registry.get()
+        except Exception:  # a broken dataset must not stop the server: pages show the error instead
+            log.exception("could not open the default dataset at start-up")
+    return app

@@ -1,0 +1,136 @@
+"""The shape every projection page shares: URL → state → controls, and state → view.
+
+``projection_layout`` runs when the URL changes (Dash Pages calls the page's
+layout with the query); ``view_children`` runs in the one render callback and
+turns a cached view summary into figure cards, notes and next steps.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+import dash_bootstrap_components as dbc
+from dash import dcc, get_relative_path, html
+
+from app.engine.errors import InputError
+from app.web import components as ui
+from app.web.commands import cli_command
+from app.web.compute import View
+from app.web.next_steps import next_steps
+from app.web.routes import figure_url, table_url
+from app.web.services import Services, current
+from app.web.specs import SPECS
+from app.web.state import OVERVIEW, State, decode, encode
+
+log = logging.getLogger(__name__)
+
+
+def no_data(message: str) -> html.Div:
+    """Shown instead of any page when no dataset can be opened."""
+    return dbc.Container(dbc.Alert([html.H4("No dataset to show"), html.P(message)], color="danger"),
+                         className="mt-4")
+
+
+def guarded(build):
+    """A page layout that shows a message instead of failing: bad data or a bug never blanks the app."""
+
+    def layout(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return build(*args, **kwargs)
+        except InputError as exc:
+            return no_data(str(exc))
+        except Exception:
+            log.exception("page layout failed")
+            return no_data("Internal error while building this page; the server log has the details.")
+
+    return layout
+
+
+@guarded
+def projection_layout(page: str, query: Mapping[str, Any]) -> Any:
+    """The whole page for ``query``: notices for what was ignored, controls set to the state."""
+    services = current()
+    decoded = decode(page, query, services.registry)
+    state = decoded.state
+    registry = services.registry
+    ds = registry.get(state.dataset)
+    spec = SPECS[page]
+    search = encode(state, registry)
+    command = cli_command(state, registry.entry(state.dataset).path)
+    return html.Div([
+        ui.navbar(page, state, registry),
+        dbc.Container([
+            html.Div([html.H2(spec.title, className="h4 mb-0 me-3"),
+                      html.Span(spec.summary, className="text-muted small")],
+                     className="d-flex align-items-baseline flex-wrap mb-2 page-head"),
+            ui.notices(decoded.notices),
+            ui.filter_bar(state, ds),
+            ui.options_row(spec, state, ds),
+            ui.actions(command, table_url(get_relative_path("/"), page, search)),
+            dcc.Store(id="view-query", data={"page": page, "search": search}),
+            html.Span(id="canonical-url", hidden=True),
+            html.Div(id="next-steps"),
+            dcc.Loading(html.Div(id="view-area", className="view-area"), type="default", delay_show=200,
+                        id="view-loading"),
+            html.Div(id="view-notes"),
+        ], fluid=True, className="pb-4"),
+    ], className=f"page page-{page}")
+
+
+def _notes(notes: list[str]) -> Any:
+    if not notes:
+        return None
+    return dbc.Card([dbc.CardHeader("Reading this view", className="py-1 small fw-semibold"),
+                     dbc.CardBody(html.Ul([html.Li(n) for n in notes], className="mb-0 small"), className="py-2")],
+                    className="mb-3", id="notes-card")
+
+
+def _steps_panel(state: State, summary: dict[str, Any], services: Services) -> Any:
+    axis = state.options.get("group_by")
+    steps = next_steps(summary.get("rows", []), axis, state, services.registry)
+    heads = {"surface": ("Weakest → surface", "where does accuracy break down?"),
+             "compression": ("Most token-hungry → compression", "is the reasoning efficient?"),
+             "hazard": ("Elevated truncation → hazard", "is there a context wall?")}
+    cols = []
+    for page, (title, why) in heads.items():
+        items = [html.Li(dcc.Link(s.text, href=get_relative_path(SPECS[page].path) + s.search,
+                                  className="next-step", id=f"next-{page}-{i}"))
+                 for i, s in enumerate(steps[page])]
+        if not items:
+            items = [html.Li("none above 5% truncation" if page == "hazard" else "—", className="text-muted")]
+        cols.append(dbc.Col([html.Div(title, className="fw-semibold small"),
+                             html.Div(why, className="text-muted small"),
+                             html.Ul(items, className="small mb-0 ps-3")], md=4))
+    return dbc.Card([dbc.CardHeader("Next steps", className="py-1 small fw-semibold"),
+                     dbc.CardBody(dbc.Row(cols), className="py-2")], className="mb-3", id="next-steps-card")
+
+
+def view_children(state: State, view: View, services: Services) -> tuple[Any, ...]:
+    """(picker + figure cards or empty state, next steps, notes, CLI line, CSV link) for a view."""
+    summary, run = view.summary, view.run
+    search = encode(state, services.registry)
+    prefix = get_relative_path("/")
+    command = cli_command(run, services.registry.entry(state.dataset).path)
+    csv = table_url(prefix, state.page, search)
+    labels = services.registry.get(state.dataset).eval_labels() if state.split == "eval_id" else None
+    picker = ui.split_picker(state.split, view.splits, run.filters.get(state.split, [None])[0], labels) \
+        if state.split and view.splits else None
+    if summary["status"] != "ok":  # nothing to export either: the CSV link goes inactive
+        return [picker, ui.empty_state(summary["message"])], None, None, command, None
+    cards = [picker]
+    for index, fig in enumerate(summary["figures"]):
+        name = state.page if fig["title"] is None else f"{state.page}-{fig['title']}"
+        cards.append(ui.figure_card(state.page, index, fig["title"], figure_url(prefix, state.page, index, search),
+                                    fig["width"], fig["height"], ui_filename(name)))
+    steps = _steps_panel(state, summary, services) if state.page == "spiderweb" else None
+    return cards, steps, _notes(summary["notes"]), command, csv
+
+
+def ui_filename(text: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in text).strip("._")[:80] or "figure"
+
+
+def overview_state(query: Mapping[str, Any]) -> tuple[State, list[str]]:
+    decoded = decode(OVERVIEW, query, current().registry)
+    return decoded.state, decoded.notices

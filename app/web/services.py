@@ -1,0 +1,34 @@
+"""Per-worker objects every page needs: settings, dataset registry, cache.
+
+They hang off the Flask app (``server.extensions``), not module globals, so two
+apps in one process (tests) stay apart and nothing is shared between requests
+except what is meant to be: the opened datasets and the cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+from flask_caching import Cache
+
+from app.web.registry import Registry
+from app.web.settings import Settings
+
+EXTENSION = "profile"
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    registry: Registry
+    cache: Cache
+
+
+def attach(server: Flask, services: Services) -> None:
+    server.extensions[EXTENSION] = services
+
+
+def current() -> Services:
+    """The services of the app handling this request (callbacks, layouts, routes)."""
+    return current_app.extensions[EXTENSION]

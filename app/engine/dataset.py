@@ -438,8 +438,12 @@ class Dataset:
     # ------------------------------------------------------------ queries
     def aggregate(self, filters: str | Mapping[str, Any] | None = None,
                   group_by: Sequence[str] | str | None = ("eval_id", "base_task"),
-                  truncation: str = "failure") -> pd.DataFrame:
-        """§3 statistics per group; counters are summed over samples before any rate."""
+                  truncation: str = "failure", quantiles: bool = True) -> pd.DataFrame:
+        """§3 statistics per group; counters are summed over samples before any rate.
+
+        ``quantiles=False`` leaves ``tokens_p50``/``tokens_p95`` empty: the only statistics
+        that need the sample rows, so a counters-only query never touches them.
+        """
         if truncation not in stats.TRUNCATION_MODES:
             raise InputError(f"truncation must be one of {', '.join(stats.TRUNCATION_MODES)}, not {truncation!r}")
         parsed = self.parse_filters(filters)
@@ -471,7 +475,8 @@ class Dataset:
             frame["tokens_mean"] = np.where(tok_n.sum(1) > 0, tok_sum.sum(1) / tok_n.sum(1), np.nan)
             for k, name in enumerate(OUTCOMES):
                 frame[f"tokens_mean_{name}"] = np.where(tok_n[:, k] > 0, tok_sum[:, k] / tok_n[:, k], np.nan)
-        p50, p95 = self._token_quantiles(cells, group, n_groups, (0.5, 0.95))
+        p50, p95 = (self._token_quantiles(cells, group, n_groups, (0.5, 0.95)) if quantiles
+                    else (np.full(n_groups, np.nan),) * 2)
         frame["tokens_p50"] = p50
         frame["tokens_p95"] = p95
         return frame[columns]

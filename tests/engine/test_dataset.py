@@ -194,3 +194,11 @@ def test_samples_naming_an_undescribed_eval_are_rejected(tmp_path, rows):
     (tmp_path / "d" / "dataset.json").write_text(json.dumps(meta))
     with pytest.raises(InputError, match="not described in dataset.json"):
         Dataset.open(tmp_path / "d")
+
+
+def test_counters_only_queries_skip_the_quantiles(ds):
+    full = ds.aggregate(group_by=["eval_id"])
+    quick = ds.aggregate(group_by=["eval_id"], quantiles=False)
+    assert quick[["tokens_p50", "tokens_p95"]].isna().all().all()
+    pd.testing.assert_frame_equal(quick.drop(columns=["tokens_p50", "tokens_p95"]),
+                                  full.drop(columns=["tokens_p50", "tokens_p95"]))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from app.engine.dataset import Dataset
 from app.engine.errors import InputError
+from app.engine.stats import TRUNCATION_MODES
 from app.projections import PROJECTIONS, Projection, to_csv, to_json
 from app.projections.base import safe_name
 
@@ -37,7 +38,7 @@ def _common(p: argparse.ArgumentParser, name: str) -> None:
     p.add_argument("--format", choices=FORMATS[name], default=FORMATS[name][0],
                    help=f"output format (default {FORMATS[name][0]})")
     p.add_argument("--output-dir", metavar="DIR", default=".", help="where files go; created if missing (default .)")
-    p.add_argument("--truncation", choices=("failure", "separate"), default="failure",
+    p.add_argument("--truncation", choices=TRUNCATION_MODES, default="failure",
                    help="count a truncation as a failure (default) or leave truncated samples out")
 
 

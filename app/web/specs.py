@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from app.engine import Dataset
+from app.engine.stats import TRUNCATION_MODES
 
 NONE = "none"
-TRUNCATION_MODES = ("failure", "separate")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ the CLI reads like the page it came from.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Sequence
 
 import plotly.graph_objects as go
 
@@ -91,3 +91,50 @@ def dim_label(dim: str) -> str:
 
 def short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def subplot_grid(rows: int, cols: int, *, horizontal_spacing: float | None = None,
+                 vertical_spacing: float | None = None, shared_xaxes: bool = False,
+                 subplot_titles: Sequence[str] = (), column_titles: Sequence[str] = (),
+                 row_titles: Sequence[str] = ()) -> dict[str, Any]:
+    """The layout ``make_subplots`` makes for a plain grid of xy subplots (same domains, axes and titles), as a dict.
+
+    make_subplots passes every axis through plotly's validating object model, which
+    costs ~1.5 ms per subplot: 0.3 s for a surface of 3 views × 64 evals. The grid
+    itself is arithmetic. Put a trace in cell (row, col) with :func:`subplot_axes`.
+    """
+    h = 0.2 / cols if horizontal_spacing is None else horizontal_spacing
+    v = 0.3 / rows if vertical_spacing is None else vertical_spacing
+    width = ((0.98 if row_titles else 1.0) - h * (cols - 1)) / cols
+    height = (1.0 - v * (rows - 1)) / rows
+    layout: dict[str, Any] = {}
+    cells = []   # (x domain, y domain) per subplot, top row first
+    for r in range(rows):
+        bottom = (rows - 1 - r) * (height + v)
+        y = [min(max(bottom, 0.0), 1.0), min(max(bottom + height, 0.0), 1.0)]
+        for c in range(cols):
+            x = [c * (width + h), c * (width + h) + width]
+            xa, ya = subplot_axes(r + 1, c + 1, cols)
+            layout["xaxis" + xa[1:]] = {"anchor": ya, "domain": x}
+            layout["yaxis" + ya[1:]] = {"anchor": xa, "domain": y}
+            if shared_xaxes and r < rows - 1:   # the bottom row keeps the tick labels; the others follow it
+                layout["xaxis" + xa[1:]].update(matches=subplot_axes(rows, c + 1, cols)[0], showticklabels=False)
+            cells.append((x, y))
+
+    def title(text: str, x: list[float], y: list[float], edge: str) -> dict[str, Any]:
+        where = (dict(x=sum(x) / 2, y=y[1], xanchor="center", yanchor="bottom") if edge == "top" else
+                 dict(x=x[1], y=sum(y) / 2, xanchor="left", yanchor="middle", textangle=90))
+        return dict(text=text, xref="paper", yref="paper", showarrow=False, font=dict(size=16), **where)
+
+    layout["annotations"] = (
+        [title(t, *cell, "top") for t, cell in zip(subplot_titles, cells) if t]
+        + [title(t, *cells[c], "top") for c, t in enumerate(column_titles) if t]
+        + [title(t, *cells[r * cols + cols - 1], "right") for r, t in enumerate(row_titles) if t])
+    return layout
+
+
+def subplot_axes(row: int, col: int, cols: int) -> tuple[str, str]:
+    """The (xaxis, yaxis) trace references of grid cell (row, col), both counted from 1."""
+    k = (row - 1) * cols + col
+    suffix = "" if k == 1 else str(k)
+    return f"x{suffix}", f"y{suffix}"

@@ -4,6 +4,10 @@ Colour is always the outcome (the shared palette); the optional group-by value
 is the marker symbol; facets are subplot rows sharing both axes so populations
 can be compared between rows by eye. Points arrive already down-sampled: the
 caller says how many there were in all, and the figure says so.
+
+At most MAX_FACETS rows are drawn (64 rows of 300 px is a 19,000 px page); the
+caller passes the rest as ``left_out`` and the figure names them and says how to
+pick others.
 """
 
 from __future__ import annotations
@@ -13,24 +17,87 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from app.engine.schema import OUTCOMES
 from app.figures import palette
-from app.figures.common import axis_label, base_layout, dim_label, legend_key, short
+from app.figures.common import axis_label, base_layout, dim_label, legend_key, short, subplot_axes, subplot_grid
 
 MAX_SYMBOLS = len(palette.SYMBOLS)
 MAX_TRACES = 240   # beyond this many (facet, outcome, group) traces, groups become per-point symbols
+MAX_FACETS = 16    # rows drawn: more makes a figure thousands of pixels tall with a few hundred dots per row
+ROW_HEIGHT = 300
+# Dots are SVG. WebGL ("scattergl", which draws every palette symbol) was measured slower at drawing
+# 20,000 dots in the headless Chromium of spec §9, which renders WebGL in software (SwiftShader): 3.4-7.9 s
+# against 1.2-1.5 s for 16 rows, 0.9-1.8 s against 0.8 s for 3. With a GPU WebGL wins; switch here if the
+# dashboard is ever measured on one.
+DOT_TRACE = "scatter"
+
+
+def _dot_traces(points: pd.DataFrame, facet: str | None, f: Any, group: str | None, groups: Sequence[Any],
+                symbols: Mapping[Any, str], per_group: bool) -> list[dict[str, Any]]:
+    """Dot traces of one facet: one per (outcome, group), or per outcome with per-point symbols."""
+    counts = points["outcome"].value_counts()
+    traces = []
+    for o in sorted(OUTCOMES, key=lambda o: -counts.get(o, 0)):   # rarest outcome drawn last, on top
+        po = points[points["outcome"] == o]
+        # One trace per group keeps hover and meta exact; past a few hundred traces the JSON grows too
+        # big, so the group moves into a per-point symbol array and the hover text.
+        for g in (groups if per_group else [None]):
+            pg = po if group is None or not per_group else po[po[group] == g]
+            if pg.empty:
+                continue
+            where = [axis_label(f) if facet else None, axis_label(g) if group and per_group else None]
+            if group is not None and not per_group:
+                symbol = [symbols[v] for v in pg[group]]
+                text = [axis_label(v) for v in pg[group]]
+                group_hover = f"<br>{dim_label(group)}: %{{text}}"
+            else:
+                symbol, text = symbols[g], None
+                group_hover = f"<br>{dim_label(group)}: {axis_label(g)}" if group else ""
+            traces.append(dict(
+                type=DOT_TRACE, x=pg["completion_tokens"].to_numpy(dtype=np.int64),
+                y=pg["compressed_bytes"].to_numpy(dtype=np.int64), mode="markers",
+                name=" · ".join([o] + [w for w in where if w]), legendgroup=o, showlegend=False,
+                marker=dict(color=palette.OUTCOME_COLORS[o], symbol=symbol, size=6, opacity=0.6, line=dict(width=0)),
+                text=text, meta={"outcome": o, "facet": f, "group": g},
+                hovertemplate=(f"<b>{o}</b>" + (f"<br>{dim_label(facet)}: {axis_label(f)}" if facet else "")
+                               + group_hover + "<br>tokens %{x:,}<br>compressed %{y:,} bytes<extra></extra>")))
+    return traces
+
+
+def _budget_marks(budget: int, xa: str, ya: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Dashed line at a facet's token budget, and its label."""
+    line = dict(type="line", xref=xa, yref=f"{ya} domain", x0=budget, x1=budget, y0=0, y1=1,
+                line=dict(color="#444444", dash="dash", width=1.5), layer="below")
+    label = dict(xref=xa, yref=f"{ya} domain", x=budget, y=1, xanchor="right", yanchor="top",
+                 text=f"budget {budget:,} ", showarrow=False, font=dict(size=12))
+    return line, label
+
+
+def _notice(text: str, yshift: int) -> dict[str, Any]:
+    """An amber line above the first row: what the figure does not show."""
+    return dict(text=text, xref="paper", yref="paper", x=0, y=1, yshift=yshift, xanchor="left", yanchor="bottom",
+                showarrow=False, font=dict(size=13, color="#7a4400"), bgcolor="#fff4e0")
+
+
+def left_out_text(facet: str, left_out: Sequence[str], shown: int) -> tuple[str, str]:
+    """Which facet rows are not drawn, and how to choose others (the figure and the notes say the same)."""
+    names = ", ".join(short(str(v), 32) for v in left_out[:3]) + (
+        f" and {len(left_out) - 3} more" if len(left_out) > 3 else "")
+    how = "pick evals with the eval_id filter" if facet == "eval_id" else f"filter on {facet}"
+    return (f"Drawing the first {shown} of {shown + len(left_out)} {dim_label(facet)} rows; not drawn: {names}.",
+            f"To see others, {how} or facet by another dimension; the table has every row.")
 
 
 def build(points: pd.DataFrame, *, facet: str | None, group: str | None, title: str, subtitle: str | None = None,
           facets: Sequence[Any] | None = None, facet_titles: Mapping[Any, str] | None = None,
           groups: Sequence[Any] | None = None, total: int | None = None,
-          budgets: Mapping[Any, int | None] | None = None) -> go.Figure:
+          budgets: Mapping[Any, int | None] | None = None, left_out: Sequence[str] = ()) -> go.Figure:
     """Scatter of ``points`` (columns outcome, completion_tokens, compressed_bytes, [facet], [group]).
 
     ``total``: how many completions the points were drawn from (for the
     down-sampling notice). ``budgets``: facet value → max_tokens, drawn as a line.
+    ``left_out``: names of facets the caller chose not to draw (see MAX_FACETS).
     """
     facets = list(facets) if facets is not None else (list(dict.fromkeys(points[facet])) if facet else [None])
     groups = list(groups) if groups is not None else (list(dict.fromkeys(points[group])) if group else [None])
@@ -38,74 +105,49 @@ def build(points: pd.DataFrame, *, facet: str | None, group: str | None, title: 
     symbols = {g: palette.symbol(i) for i, g in enumerate(groups)}
     per_group = len(facets) * len(OUTCOMES) * len(groups) <= MAX_TRACES
     n = len(facets)
-    fig = make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=min(0.08, 0.5 / max(n, 1)),
-                        subplot_titles=[facet_titles.get(f, f"{dim_label(facet)} = {axis_label(f)}" if facet else "")
-                                        for f in facets])
-    traces, trace_rows, shapes, notes = [], [], [], []
+    layout = subplot_grid(n, 1, shared_xaxes=True, vertical_spacing=min(0.08, 0.5 / max(n, 1)),
+                          subplot_titles=[facet_titles.get(f, f"{dim_label(facet)} = {axis_label(f)}" if facet else "")
+                                          for f in facets])
+    by_facet = {f: part for f, part in points.groupby(facet, sort=False, observed=True)} if facet else {None: points}
+    traces: list[dict[str, Any]] = []
+    shapes: list[dict[str, Any]] = []
     for r, f in enumerate(facets, start=1):
-        part = points if facet is None else points[points[facet] == f]
-        counts = part["outcome"].value_counts()
-        for o in sorted(OUTCOMES, key=lambda o: -counts.get(o, 0)):   # rarest outcome drawn last, on top
-            po = part[part["outcome"] == o]
-            # One trace per group keeps hover and meta exact; past a few hundred traces the JSON grows too
-            # big, so the group moves into a per-point symbol array and the hover text.
-            for g in (groups if per_group else [None]):
-                pg = po if group is None or not per_group else po[po[group] == g]
-                if pg.empty:
-                    continue
-                where = [axis_label(f) if facet else None, axis_label(g) if group and per_group else None]
-                if group is not None and not per_group:
-                    symbol = [symbols[v] for v in pg[group]]
-                    text = [axis_label(v) for v in pg[group]]
-                    group_hover = f"<br>{dim_label(group)}: %{{text}}"
-                else:
-                    symbol, text = symbols[g], None
-                    group_hover = f"<br>{dim_label(group)}: {axis_label(g)}" if group else ""
-                traces.append(go.Scatter(
-                    x=pg["completion_tokens"].to_numpy(dtype=np.int64),
-                    y=pg["compressed_bytes"].to_numpy(dtype=np.int64),
-                    mode="markers", name=" · ".join([o] + [w for w in where if w]), legendgroup=o, showlegend=False,
-                    marker=dict(color=palette.OUTCOME_COLORS[o], symbol=symbol, size=6, opacity=0.6,
-                                line=dict(width=0)),
-                    text=text, meta={"outcome": o, "facet": f, "group": g},
-                    hovertemplate=(f"<b>{o}</b>" + (f"<br>{dim_label(facet)}: {axis_label(f)}" if facet else "")
-                                   + group_hover + "<br>tokens %{x:,}<br>compressed %{y:,} bytes<extra></extra>")))
-                trace_rows.append(r)
+        xa, ya = subplot_axes(r, 1, 1)
+        part = by_facet.get(f, points.iloc[0:0])
+        dots = _dot_traces(part, facet, f, group, groups, symbols, per_group)
+        traces += [{**t, "xaxis": xa, "yaxis": ya} for t in dots]
+        layout["xaxis" + xa[1:]].update(tickformat="~s", rangemode="tozero", showticklabels=True)
+        layout["yaxis" + ya[1:]].update(title=dict(text="compressed bytes"), tickformat="~s", rangemode="tozero",
+                                        **({"matches": "y"} if n > 1 and r > 1 else {}))
         budget = (budgets or {}).get(f)
-        if budget:   # shapes in one layout update: add_vline per facet is slow with many rows
-            axis = "" if r == 1 else str(r)
-            shapes.append(dict(type="line", xref=f"x{axis}", yref=f"y{axis} domain", x0=budget, x1=budget, y0=0,
-                               y1=1, line=dict(color="#444444", dash="dash", width=1.5), layer="below"))
-            notes.append(dict(xref=f"x{axis}", yref=f"y{axis} domain", x=budget, y=1, xanchor="right",
-                              yanchor="top", text=f"budget {budget:,} ", showarrow=False, font=dict(size=12)))
-    if traces:
-        fig.add_traces(traces, rows=trace_rows, cols=[1] * len(traces))
-    fig.update_layout(shapes=shapes, annotations=list(fig.layout.annotations) + notes)
-    fig.update_yaxes(title_text="compressed bytes", tickformat="~s", rangemode="tozero")
-    fig.update_xaxes(tickformat="~s", rangemode="tozero", showticklabels=True)
-    fig.update_xaxes(title_text="completion tokens", row=n, col=1)
-    if n > 1:
-        fig.update_yaxes(matches="y")
-    for o in OUTCOMES:
-        fig.add_trace(legend_key(o, kind="marker", color=palette.OUTCOME_COLORS[o], legendgroup=o), row=1, col=1)
+        if budget:
+            line, label = _budget_marks(budget, xa, ya)
+            shapes.append(line)
+            layout["annotations"].append(label)
+    layout["xaxis" + subplot_axes(n, 1, 1)[0][1:]]["title"] = dict(text="completion tokens")
+    layout["shapes"] = shapes
+    traces += [legend_key(o, kind="marker", color=palette.OUTCOME_COLORS[o], legendgroup=o) for o in OUTCOMES]
     if group is not None:
-        for g in groups:
-            fig.add_trace(legend_key(f"{dim_label(group)} = {axis_label(g)}", kind="marker", color="#888888",
-                                     symbol=symbols[g], legendgroup=f"symbol:{g}"), row=1, col=1)
+        traces += [legend_key(f"{dim_label(group)} = {axis_label(g)}", kind="marker", color="#888888",
+                              symbol=symbols[g], legendgroup=f"symbol:{g}") for g in groups]
     if budgets and any(budgets.get(f) for f in facets):
-        fig.add_trace(legend_key("dashed line: token budget (max_tokens)", kind="line", color="#444444",
-                                 dash="dash", legendgroup="budget"), row=1, col=1)
+        traces.append(legend_key("dashed line: token budget (max_tokens)", kind="line", color="#444444",
+                                 dash="dash", legendgroup="budget"))
     shown = len(points)
+    notices = []
     if total is not None and total > shown:
-        note = (f"Showing a random {shown:,} of {total:,} completions (drawing only); "
-                "the table's numbers use all of them.")
-        fig.add_annotation(text=note, xref="paper", yref="paper", x=0, y=1, yshift=26, xanchor="left",
-                           yanchor="bottom", showarrow=False, font=dict(size=13, color="#7a4400"),
-                           bgcolor="#fff4e0")
-    base_layout(fig, title=title, subtitle=subtitle, width=1400, height=190 + 300 * n,
+        notices.append(f"Showing a random {shown:,} of {total:,} completions (drawing only); "
+                       "the table's numbers use all of them.")
+    if left_out and facet:
+        notices += left_out_text(facet, left_out, n)
+    layout["annotations"] += [_notice(text, 26 + 24 * (len(notices) - 1 - i)) for i, text in enumerate(notices)]
+    fig = go.Figure(data=traces, layout=layout)
+    extra = 24 * max(len(notices) - 1, 0)   # each notice line after the first pushes the plot down
+    base_layout(fig, title=title, subtitle=subtitle, width=1400, height=190 + ROW_HEIGHT * n + extra,
                 legend_title="colour = outcome" + (", symbol = " + dim_label(group) if group else ""),
-                top=140)
-    fig.update_layout(meta={"projection": "compression", "shown": shown, "total": total if total else shown})
+                top=140 + extra)
+    fig.update_layout(meta={"projection": "compression", "shown": shown, "total": total if total else shown,
+                            "left_out": list(left_out)})
     return fig
 
 

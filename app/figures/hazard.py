@@ -52,77 +52,86 @@ def build(table: pd.DataFrame, *, series: str | None, labels: Mapping[Any, str],
                            f"(incorrect + invalid ÷ samples still running)"])
     for ann, e in zip(fig.layout.annotations, events):
         ann.font = dict(color=palette.OUTCOME_COLORS[e], size=15)
+    # Traces, lines and labels are collected and added in one call each: per-call plotly overhead
+    # times 64 evals × 5 traces is most of a second.
+    traces: list[tuple[int, int, dict[str, Any]]] = []
+    parts = {None: table} if series is None else {k: g for k, g in table.groupby(series, sort=False, observed=True)}
     x_max = 0
     y_max = 0.0
     for key in keys:
-        part = table if series is None else table[table[series] == key]
+        part = parts.get(key, table.iloc[0:0])
         if part.empty:
             continue
         name = labels[key]
         x_max = max(x_max, int(part["bin_end"].max()))
         hover_common = part["at_risk"].to_numpy()
         for c, e in enumerate(events, start=1):
-            fig.add_trace(go.Scatter(
-                x=np.concatenate([[0], part["bin_end"].to_numpy()]),
+            traces.append((1, c, dict(
+                type="scatter", x=np.concatenate([[0], part["bin_end"].to_numpy()]),
                 y=np.concatenate([[0.0], part[f"cif_{e}"].to_numpy(dtype=float)]),
                 mode="lines", name=name, legendgroup=str(key), showlegend=False,
                 line=dict(color=colors[key], width=2.5),
                 meta={"series": key, "event": e, "kind": "cif"},
-                hovertemplate=f"<b>{name}</b><br>{EVENT_TITLES[e]} before %{{x:,}} tokens: %{{y:.1%}}<extra></extra>"),
-                row=1, col=c)
+                hovertemplate=f"<b>{name}</b><br>{EVENT_TITLES[e]} before %{{x:,}} tokens: %{{y:.1%}}<extra></extra>")))
         h = drawn_hazard(part)
         if np.isfinite(h).any():
             y_max = max(y_max, float(np.nanmax(h)))
         last = part.iloc[-1:]   # repeat the last bin at its end so the final step has a width
         h = np.concatenate([h, h[-1:]])
-        fig.add_trace(go.Scatter(
-            x=np.concatenate([part["bin_start"].to_numpy(), last["bin_end"].to_numpy()]), y=h,
+        traces.append((2, 1, dict(
+            type="scatter", x=np.concatenate([part["bin_start"].to_numpy(), last["bin_end"].to_numpy()]), y=h,
             mode="lines+markers", line=dict(color=colors[key], width=2.5, shape="hv"),
             marker=dict(size=5), name=name, legendgroup=str(key), meta={"series": key, "kind": "hazard"},
             customdata=np.concatenate([np.stack([part["bin_end"], hover_common, part["hazard_truncated"]], axis=1),
                                        np.stack([last["bin_end"], last["at_risk"], last["hazard_truncated"]], axis=1)]),
             hovertemplate=(f"<b>{name}</b><br>tokens %{{x:,}} – %{{customdata[0]:,}}<br>failure hazard %{{y:.3f}}"
-                           "<br>at risk %{customdata[1]:,}<br>truncation hazard %{customdata[2]:.3f}<extra></extra>")),
-            row=2, col=1)
+                           "<br>at risk %{customdata[1]:,}<br>truncation hazard %{customdata[2]:.3f}<extra></extra>"))))
     budgets = {k: v for k, v in (budgets or {}).items() if v}
     top = max(y_max, 0.05) * 1.25
     n_bins = int(table["bin"].max()) + 1 if len(table) else 0
+    hx, hy = "x" + str(n_ev + 1), "y" + str(n_ev + 1)   # the hazard panel's axes
+    notes: list[dict[str, Any]] = []
     if n_bins < 4:   # an honest empty state instead of a lone dot
-        fig.add_annotation(x=0.5, y=0.5, xref=f"x{n_ev + 1} domain", yref=f"y{n_ev + 1} domain", showarrow=False,
-                           text=f"Every completion is shorter than {n_bins * bucket_size:,} tokens: no time course "
-                                "to show here.<br>Try a smaller bin size, or look at accuracy over a length "
-                                "parameter (surface).", font=dict(size=15, color="#7a4400"), bgcolor="#fff4e0")
+        notes.append(dict(x=0.5, y=0.5, xref=f"{hx} domain", yref=f"{hy} domain", showarrow=False,
+                          text=f"Every completion is shorter than {n_bins * bucket_size:,} tokens: no time course "
+                               "to show here.<br>Try a smaller bin size, or look at accuracy over a length "
+                               "parameter (surface).", font=dict(size=15, color="#7a4400"), bgcolor="#fff4e0"))
     walls = []
     for key in keys:
-        part = table if series is None else table[table[series] == key]
+        part = parts.get(key, table.iloc[0:0])
         found = spikes(part) if len(part) else []
         if found:
             walls.append((found[0], key))
     for i, (w, key) in enumerate(sorted(walls, key=lambda t: -t[0]["hazard"])[:3]):
-        fig.add_annotation(x=(w["bin_start"] + w["bin_end"]) / 2, y=w["hazard"], xref="x" + str(n_ev + 1),
-                           yref="y" + str(n_ev + 1), ax=60, ay=-30 - 26 * i, showarrow=True, arrowhead=2,
-                           arrowcolor=colors[key], xanchor="left",
-                           text=f"spike: {short(labels[key], 32)} {w['hazard']:.2f} at {w['bin_start']:,}–"
-                                f"{w['bin_end']:,} tokens (median bin {w['median']:.2f})",
-                           font=dict(size=12, color="#222222"), bgcolor="rgba(255,255,255,0.85)",
-                           bordercolor=colors[key])
+        notes.append(dict(x=(w["bin_start"] + w["bin_end"]) / 2, y=w["hazard"], xref=hx, yref=hy, ax=60,
+                          ay=-30 - 26 * i, showarrow=True, arrowhead=2, arrowcolor=colors[key], xanchor="left",
+                          text=f"spike: {short(labels[key], 32)} {w['hazard']:.2f} at {w['bin_start']:,}–"
+                               f"{w['bin_end']:,} tokens (median bin {w['median']:.2f})",
+                          font=dict(size=12, color="#222222"), bgcolor="rgba(255,255,255,0.85)",
+                          bordercolor=colors[key]))
     distinct = sorted(set(budgets.values()))
+    panels = [(1, c) for c in range(1, n_ev + 1)] + [(2, 1)]
+    shapes = []
     for b in distinct:
-        for r, cols in ((1, range(1, n_ev + 1)), (2, [1])):
-            for c in cols:
-                fig.add_vline(x=b, line=dict(color="#666666", dash="dash", width=1.3), layer="below",
-                              row=r, col=c)
+        for r, c in panels:
+            sub = fig.get_subplot(r, c)
+            xa, ya = sub.xaxis.plotly_name.replace("axis", ""), sub.yaxis.plotly_name.replace("axis", "")
+            shapes.append(dict(type="line", x0=b, x1=b, xref=xa, y0=0, y1=1, yref=f"{ya} domain", layer="below",
+                               line=dict(color="#666666", dash="dash", width=1.3)))
         owners = [k for k, v in budgets.items() if v == b]
-        fig.add_annotation(x=b, y=top, xref="x" + str(n_ev + 1), yref="y" + str(n_ev + 1), yanchor="bottom",
-                           text=f"budget {b:,}", showarrow=False, font=dict(size=12, color="#444444"),
-                           xanchor="right" if b >= 0.85 * max(x_max, b) else "center")
+        notes.append(dict(x=b, y=top, xref=hx, yref=hy, yanchor="bottom", text=f"budget {b:,}", showarrow=False,
+                          font=dict(size=12, color="#444444"),
+                          xanchor="right" if b >= 0.85 * max(x_max, b) else "center"))
         for i, k in enumerate(owners):
             color = (budget_colors or {}).get(k, "#666666")
-            fig.add_trace(go.Scatter(
-                x=[b], y=[top * (0.96 - 0.07 * i)], mode="markers", showlegend=False, name=f"{k} budget",
-                marker=dict(symbol="triangle-down", size=13, color=color, line=dict(color="white", width=1)),
+            traces.append((2, 1, dict(
+                type="scatter", x=[b], y=[top * (0.96 - 0.07 * i)], mode="markers", showlegend=False,
+                name=f"{k} budget", marker=dict(symbol="triangle-down", size=13, color=color,
+                                                line=dict(color="white", width=1)),
                 meta={"kind": "budget", "eval": k, "max_tokens": b},
-                hovertemplate=f"<b>{k}</b><br>max_tokens {b:,}<extra></extra>"), row=2, col=1)
+                hovertemplate=f"<b>{k}</b><br>max_tokens {b:,}<extra></extra>")))
+    fig.add_traces([t for _, _, t in traces], rows=[r for r, _, _ in traces], cols=[c for _, c, _ in traces])
+    fig.update_layout(shapes=shapes, annotations=list(fig.layout.annotations) + notes)
     x_hi = max([x_max] + distinct) * 1.03
     fig.update_xaxes(range=[0, x_hi], tickformat="~s", showgrid=True)
     fig.update_xaxes(title_text="completion tokens", row=2, col=1)

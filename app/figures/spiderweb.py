@@ -3,10 +3,15 @@
 Input is the engine's aggregate table grouped by (eval_id, <axis dim>); nothing
 here reads a dataset. Accuracy and truncation share the 0..1 scale; token use
 has its own scale in a companion row, so the two never compete for one axis.
+
+Traces are built as plain dicts from (eval × axis) arrays and added in one call:
+with 64 evals there are ~260 traces, and per-eval pandas access or a second
+round of plotly validation per trace would cost most of a second.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -18,6 +23,8 @@ from app.figures import palette
 from app.figures.common import axis_label, base_layout, dim_label, legend_key, num, pct, short
 
 STYLES = ("radar", "bars")
+STATS = ("center", "lower", "upper", "accuracy", "n", "truncation_rate", "invalid_rate", "tokens_mean",
+         "tokens_p50", "tokens_p95")
 
 
 def hover_text(row: Mapping[str, Any], label: str, axis_name: str) -> str:
@@ -29,14 +36,40 @@ def hover_text(row: Mapping[str, Any], label: str, axis_name: str) -> str:
             f"tokens mean {num(row['tokens_mean'])} · p50 {num(row['tokens_p50'])} · p95 {num(row['tokens_p95'])}")
 
 
-def _frame(rows: pd.DataFrame, group_by: str, axes: Sequence[Any], eval_ids: Sequence[str]) -> pd.DataFrame:
-    """One row per (eval, axis) in drawing order; missing combinations stay NaN."""
-    full = pd.MultiIndex.from_product([list(eval_ids), list(range(len(axes)))], names=["eval_id", "_pos"])
+@dataclass(frozen=True)
+class _Grid:
+    """The aggregate as (eval × axis) arrays in drawing order; missing combinations are NaN."""
+
+    eval_ids: list[str]
+    theta: list[str]                  # axis category labels
+    stat: dict[str, np.ndarray]       # statistic → float array (evals × axes)
+    custom: np.ndarray                # (evals × axes × 2) object: [eval_id, axis value] for drill-down
+    hover: np.ndarray                 # (evals × axes) object: hover text
+
+
+def _closed(a: np.ndarray) -> np.ndarray:
+    """A row with its first element repeated at the end: a closed polygon."""
+    return np.concatenate([a, a[:1]])
+
+
+def _grid(rows: pd.DataFrame, group_by: str, axes: Sequence[Any], eval_ids: Sequence[str],
+          labels: Mapping[str, str], axis_name: str) -> _Grid:
+    """Reindex ``rows`` to every (eval, axis) pair once, then slice arrays per eval."""
+    n_e, n_a = len(eval_ids), len(axes)
+    full = pd.MultiIndex.from_product([list(eval_ids), list(range(n_a))], names=["eval_id", "_pos"])
     pos = {v: i for i, v in enumerate(axes)}
-    df = rows.assign(_pos=rows[group_by].map(pos)).set_index(["eval_id", "_pos"]).reindex(full).reset_index()
-    df["axis"] = [axis_label(axes[p]) for p in df["_pos"]]
-    df["value"] = [axes[p] for p in df["_pos"]]
-    return df
+    df = rows.assign(_pos=rows[group_by].map(pos)).set_index(["eval_id", "_pos"]).reindex(full)
+    stat = {c: df[c].to_numpy(dtype=float).reshape(n_e, n_a) for c in STATS}
+    theta = [axis_label(a) for a in axes]
+    values = np.empty(n_a, dtype=object)
+    values[:] = list(axes)
+    custom = np.empty((n_e, n_a, 2), dtype=object)
+    custom[:, :, 0] = np.asarray(eval_ids, dtype=object)[:, None]
+    custom[:, :, 1] = values[None, :]
+    records = [dict(zip(STATS, values)) for values in zip(*(stat[c].ravel().tolist() for c in STATS))]
+    hover = np.array([hover_text({**r, "axis": theta[i % n_a]}, labels[eval_ids[i // n_a]], axis_name)
+                      for i, r in enumerate(records)], dtype=object).reshape(n_e, n_a)
+    return _Grid(list(eval_ids), theta, stat, custom, hover)
 
 
 def build(rows: pd.DataFrame, *, group_by: str, labels: Mapping[str, str], title: str,
@@ -49,34 +82,36 @@ def build(rows: pd.DataFrame, *, group_by: str, labels: Mapping[str, str], title
     """
     if style not in STYLES:
         raise ValueError(f"style must be one of {STYLES}, not {style!r}")
-    eval_ids = [e for e in labels if e in set(rows["eval_id"])]
+    present = set(rows["eval_id"])
+    eval_ids = [e for e in labels if e in present]
     axes = list(axes) if axes is not None else list(dict.fromkeys(rows[group_by]))
-    df = _frame(rows, group_by, axes, eval_ids)
+    axis_name = dim_label(group_by)
+    g = _grid(rows, group_by, axes, eval_ids, labels, axis_name)
     colors = palette.series_colors(eval_ids)
     verdicts = verdicts or {}
-    axis_name = dim_label(group_by)
     names = {e: labels[e] + (f" — {verdicts[e].archetype}" if e in verdicts else "") for e in eval_ids}
 
     if style == "radar":
         fig = make_subplots(rows=2, cols=1, specs=[[{"type": "polar"}], [{"type": "xy"}]],
                             row_heights=[0.72, 0.28], vertical_spacing=0.1)
-        _radar(fig, df, eval_ids, colors, names, labels, axis_name, len(axes))
+        traces = _radar(g, colors, names, labels, axis_name)
     else:
         fig = make_subplots(rows=3, cols=1, shared_xaxes=True, row_heights=[0.5, 0.22, 0.28], vertical_spacing=0.06,
                             subplot_titles=("accuracy (Wilson center, error bars = 95% CI)",
                                             "truncation rate (purple)", "mean completion tokens"))
-        _bars(fig, df, eval_ids, colors, names, labels, axis_name)
+        traces = _bars(g, colors, names, labels, axis_name)
     token_row = 2 if style == "radar" else 3
-    for e in eval_ids:
-        d = df[df["eval_id"] == e]
-        fig.add_trace(go.Bar(x=d["axis"], y=d["tokens_mean"], name=names[e], legendgroup=e, showlegend=False,
-                             offsetgroup=e, marker=dict(color=palette.rgba(colors[e], 0.55),
-                                                        line=dict(color=colors[e], width=1)),
-                             customdata=np.stack([d["eval_id"], d["value"]], axis=1),
-                             text=[hover_text(r, labels[e], axis_name) for r in d.to_dict("records")],
-                             hovertemplate="%{text}<extra></extra>", textposition="none"),
-                      row=token_row, col=1)
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=[axis_label(a) for a in axes],
+    traces += [(token_row, dict(
+        type="bar", x=g.theta, y=g.stat["tokens_mean"][k], name=names[e], legendgroup=e, showlegend=False,
+        offsetgroup=e, marker=dict(color=palette.rgba(colors[e], 0.55), line=dict(color=colors[e], width=1)),
+        customdata=g.custom[k], text=g.hover[k], hovertemplate="%{text}<extra></extra>", textposition="none"))
+        for k, e in enumerate(eval_ids)]
+    fig.add_traces([t for _, t in traces], rows=[r for r, _ in traces], cols=[1] * len(traces))
+    if style == "radar":
+        _radar_keys(fig, len(axes))
+    else:
+        _bars_keys(fig)
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=g.theta,
                      tickangle=-30 if len(axes) > 6 else 0, automargin=True, row=token_row, col=1)
     fig.update_yaxes(title_text="mean tokens", rangemode="tozero", tickformat="~s", row=token_row, col=1)
     fig.update_layout(barmode="group", bargap=0.25)
@@ -96,36 +131,38 @@ def build(rows: pd.DataFrame, *, group_by: str, labels: Mapping[str, str], title
     return fig
 
 
-def _radar(fig: go.Figure, df: pd.DataFrame, eval_ids: Sequence[str], colors: Mapping[str, str],
-           names: Mapping[str, str], labels: Mapping[str, str], axis_name: str, n_axes: int) -> None:
+def _radar(g: _Grid, colors: Mapping[str, str], names: Mapping[str, str], labels: Mapping[str, str],
+           axis_name: str) -> list[tuple[int, dict[str, Any]]]:
+    """Per eval: the CI band, purple truncation wedges and the polygon with a marker on every axis."""
     slot = 1.0  # a category angular axis measures bar width and offset in category slots
-    width = slot * 0.7 / max(len(eval_ids), 1)
-    for k, e in enumerate(eval_ids):
-        d = df[df["eval_id"] == e]
-        theta = list(d["axis"])
-        closed = theta + theta[:1]
-        upper, lower = list(d["upper"]), list(d["lower"])
-        fig.add_trace(go.Scatterpolar(
-            r=upper + upper[:1] + lower[:1] + lower[::-1], theta=closed + theta[:1] + theta[::-1],
+    width = slot * 0.7 / max(len(g.eval_ids), 1)
+    theta = g.theta
+    closed = theta + theta[:1]
+    band_theta = closed + theta[:1] + theta[::-1]
+    traces: list[tuple[int, dict[str, Any]]] = []
+    for k, e in enumerate(g.eval_ids):
+        upper, lower = g.stat["upper"][k], g.stat["lower"][k]
+        traces.append((1, dict(
+            type="scatterpolar", r=np.concatenate([upper, upper[:1], lower[:1], lower[::-1]]), theta=band_theta,
             mode="lines", line=dict(width=0, color=colors[e]), fill="toself",
             fillcolor=palette.rgba(colors[e], 0.18), name=f"{labels[e]} 95% CI", legendgroup=e,
-            showlegend=False, hoverinfo="skip"), row=1, col=1)
-        offset = -slot * 0.35 + k * width
-        fig.add_trace(go.Barpolar(
-            r=d["truncation_rate"], theta=theta, width=[width] * len(theta), offset=[offset] * len(theta),
-            name=f"{labels[e]} truncation", legendgroup=e, showlegend=False,
+            showlegend=False, hoverinfo="skip")))
+        traces.append((1, dict(
+            type="barpolar", r=g.stat["truncation_rate"][k], theta=theta, width=width,
+            offset=-slot * 0.35 + k * width, name=f"{labels[e]} truncation", legendgroup=e, showlegend=False,
             marker=dict(color=palette.TRUNCATION_COLOR, line=dict(color=colors[e], width=1.5), opacity=0.85),
-            customdata=np.stack([d["eval_id"], d["value"]], axis=1),
-            hovertemplate=f"<b>{labels[e]}</b><br>{axis_name}: %{{theta}}<br>truncated %{{r:.1%}}<extra></extra>"),
-            row=1, col=1)
-        rec = d.to_dict("records")
-        fig.add_trace(go.Scatterpolar(
-            r=list(d["center"]) + list(d["center"])[:1], theta=closed, mode="lines+markers", name=names[e],
+            customdata=g.custom[k],
+            hovertemplate=f"<b>{labels[e]}</b><br>{axis_name}: %{{theta}}<br>truncated %{{r:.1%}}<extra></extra>")))
+        traces.append((1, dict(
+            type="scatterpolar", r=_closed(g.stat["center"][k]), theta=closed, mode="lines+markers", name=names[e],
             legendgroup=e, line=dict(color=colors[e], width=2.5),
             marker=dict(size=10, color=colors[e], line=dict(color="white", width=1.5)),
-            customdata=[[r["eval_id"], r["value"]] for r in rec + rec[:1]],
-            text=[hover_text(r, labels[e], axis_name) for r in rec + rec[:1]],
-            hovertemplate="%{text}<extra></extra>"), row=1, col=1)
+            customdata=_closed(g.custom[k]), text=_closed(g.hover[k]), hovertemplate="%{text}<extra></extra>")))
+    return traces
+
+
+def _radar_keys(fig: go.Figure, n_axes: int) -> None:
+    """Legend entries for the marks that have no series of their own, and the polar axes."""
     fig.add_trace(legend_key("shaded band: 95% Wilson CI", kind="marker", symbol="square",
                              color="rgba(120,120,120,0.3)", polar=True, legendgroup="_key"), row=1, col=1)
     fig.add_trace(legend_key("purple wedge: truncation rate (same 0–1 scale)", kind="marker", symbol="square",
@@ -143,25 +180,29 @@ def _radar(fig: go.Figure, df: pd.DataFrame, eval_ids: Sequence[str], colors: Ma
     )
 
 
-def _bars(fig: go.Figure, df: pd.DataFrame, eval_ids: Sequence[str], colors: Mapping[str, str],
-          names: Mapping[str, str], labels: Mapping[str, str], axis_name: str) -> None:
-    for e in eval_ids:
-        d = df[df["eval_id"] == e]
-        rec = d.to_dict("records")
-        custom = np.stack([d["eval_id"], d["value"]], axis=1)
-        fig.add_trace(go.Bar(
-            x=d["axis"], y=d["center"], name=names[e], legendgroup=e, offsetgroup=e,
+def _bars(g: _Grid, colors: Mapping[str, str], names: Mapping[str, str], labels: Mapping[str, str],
+          axis_name: str) -> list[tuple[int, dict[str, Any]]]:
+    """Per eval: accuracy bars with the Wilson interval as error bars, and truncation bars beneath."""
+    traces: list[tuple[int, dict[str, Any]]] = []
+    for k, e in enumerate(g.eval_ids):
+        center, lower, upper = g.stat["center"][k], g.stat["lower"][k], g.stat["upper"][k]
+        traces.append((1, dict(
+            type="bar", x=g.theta, y=center, name=names[e], legendgroup=e, offsetgroup=e,
             marker=dict(color=colors[e]),
-            error_y=dict(type="data", symmetric=False, array=d["upper"] - d["center"],
-                         arrayminus=d["center"] - d["lower"], color="#333333", thickness=1.5, width=4),
-            customdata=custom, text=[hover_text(r, labels[e], axis_name) for r in rec],
-            hovertemplate="%{text}<extra></extra>", textposition="none"), row=1, col=1)
-        fig.add_trace(go.Bar(
-            x=d["axis"], y=d["truncation_rate"], name=f"{labels[e]} truncation", legendgroup=e, offsetgroup=e,
-            showlegend=False, marker=dict(color=palette.TRUNCATION_COLOR, line=dict(color=colors[e], width=2)),
-            customdata=custom,
-            hovertemplate=f"<b>{labels[e]}</b><br>{axis_name}: %{{x}}<br>truncated %{{y:.1%}}<extra></extra>"),
-            row=2, col=1)
+            error_y=dict(type="data", symmetric=False, array=upper - center, arrayminus=center - lower,
+                         color="#333333", thickness=1.5, width=4),
+            customdata=g.custom[k], text=g.hover[k], hovertemplate="%{text}<extra></extra>", textposition="none")))
+        traces.append((2, dict(
+            type="bar", x=g.theta, y=g.stat["truncation_rate"][k], name=f"{labels[e]} truncation", legendgroup=e,
+            offsetgroup=e, showlegend=False,
+            marker=dict(color=palette.TRUNCATION_COLOR, line=dict(color=colors[e], width=2)),
+            customdata=g.custom[k],
+            hovertemplate=f"<b>{labels[e]}</b><br>{axis_name}: %{{x}}<br>truncated %{{y:.1%}}<extra></extra>")))
+    return traces
+
+
+def _bars_keys(fig: go.Figure) -> None:
+    """Legend entries for the error bars and the truncation row, and the axes of the bar style."""
     fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="error bar: 95% Wilson CI",
                              marker=dict(symbol="line-ns-open", size=14, color="#333333", line=dict(width=2)),
                              legendgroup="_key", hoverinfo="skip"), row=1, col=1)

@@ -4,6 +4,11 @@ Axes are cell indices with the parameter values as tick labels, so every grid is
 drawn evenly whatever the spacing of its values, and marks can sit at fixed
 places inside a cell: the safe-zone star in the upper left corner, the
 truncation diamond in the upper right, the value in the middle.
+
+With 64 evals a figure holds thousands of cells: each cell carries only its
+numbers (customdata, rounded to what the hover shows) and every trace shares one
+hover template, so the JSON stays small; traces and axes are added in one call
+each, since plotly's per-subplot updates grow with the number of subplots.
 """
 
 from __future__ import annotations
@@ -14,14 +19,14 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from app.figures import palette
-from app.figures.common import axis_label, base_layout, dim_label, num, pct, short
+from app.figures.common import axis_label, base_layout, dim_label, num, short, subplot_axes, subplot_grid
 
 SAFE_LOWER = 0.9          # lower CI bound at or above this: the safe (green) zone
 TRUNCATION_MARK = 0.02    # truncation rate above this: a truncation mark
 MAX_CELL_TEXT = 48        # write the value into cells only while they are big enough to read
+HOVER_DIGITS = 3          # the hover shows 3 decimals (rates as 0.1%): customdata keeps no more
 
 
 @dataclass
@@ -41,27 +46,60 @@ def marks(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return rows["lower"] >= SAFE_LOWER, rows["truncation_rate"] > TRUNCATION_MARK
 
 
-def _matrix(rows: pd.DataFrame, panel: Panel, column: str) -> np.ndarray:
-    xi = {v: i for i, v in enumerate(panel.x_values)}
-    yi = {v: j for j, v in enumerate(panel.y_values)}
-    z = np.full((len(panel.y_values), len(panel.x_values)), np.nan)
-    for xv, yv, val in zip(rows[panel.x], rows[panel.y], rows[column]):
-        z[yi[yv], xi[xv]] = val
-    return z
+class _Cells:
+    """One panel's rows as arrays (grid position, statistics, hover data), computed once and sliced per eval."""
+
+    def __init__(self, panel: Panel):
+        rows = panel.rows
+        xi = {v: i for i, v in enumerate(panel.x_values)}
+        yi = {v: j for j, v in enumerate(panel.y_values)}
+        self.panel = panel
+        self.shape = (len(panel.y_values), len(panel.x_values))
+        self.iy = np.fromiter((yi[v] for v in rows[panel.y]), np.int64, len(rows))
+        self.ix = np.fromiter((xi[v] for v in rows[panel.x]), np.int64, len(rows))
+        self.x_raw, self.y_raw = rows[panel.x].to_numpy(dtype=object), rows[panel.y].to_numpy(dtype=object)
+        self.center = rows["center"].to_numpy(dtype=float)
+        self.samples = rows["samples"].to_numpy(dtype=float)
+        self.lower = np.round(rows["lower"].to_numpy(dtype=float), HOVER_DIGITS)
+        self.truncation = np.round(rows["truncation_rate"].to_numpy(dtype=float), HOVER_DIGITS)
+        safe, trunc = marks(rows)
+        self.marked = {"safe": safe.to_numpy(), "truncation": trunc.to_numpy()}
+        self.custom = self._customdata(rows)
+        self.by_eval = rows.groupby("eval_id", sort=False, observed=True).indices if len(rows) else {}
+
+    def _customdata(self, rows: pd.DataFrame) -> np.ndarray:
+        """Per row [x, y, center, lower, upper, n, truncated, invalid, tokens] (see :func:`_hovertemplate`).
+
+        Numbers are rounded to what the template prints; tokens are text so a
+        missing mean reads '–' (a null would print as 0).
+        """
+        rounded = [np.round(rows[f].to_numpy(dtype=float), 1 if f == "n" else HOVER_DIGITS).tolist()
+                   for f in ("center", "lower", "upper", "n", "truncation_rate", "invalid_rate")]
+        cols = ([axis_label(v) for v in self.x_raw], [axis_label(v) for v in self.y_raw], *rounded,
+                [num(v) for v in rows["tokens_mean"].tolist()])
+        out = np.empty(len(rows), dtype=object)
+        out[:] = [list(c) for c in zip(*cols)]
+        return out
+
+    def grid(self, values: np.ndarray, idx: np.ndarray, fill: Any = np.nan) -> np.ndarray:
+        """``values`` of the rows ``idx`` placed on the panel's grid; ``fill`` where no row is."""
+        out = np.full(self.shape, fill, dtype=values.dtype)
+        out[self.iy[idx], self.ix[idx]] = values[idx]
+        return out
 
 
-def _hover(rows: pd.DataFrame, panel: Panel, label: str) -> np.ndarray:
-    xi = {v: i for i, v in enumerate(panel.x_values)}
-    yi = {v: j for j, v in enumerate(panel.y_values)}
-    text = np.full((len(panel.y_values), len(panel.x_values)), "no samples", dtype=object)
-    for r in rows.to_dict("records"):
-        text[yi[r[panel.y]], xi[r[panel.x]]] = (
-            f"<b>{label}</b> · {panel.view}<br>{dim_label(panel.x)} = {axis_label(r[panel.x])}, "
-            f"{dim_label(panel.y)} = {axis_label(r[panel.y])}<br>"
-            f"accuracy {r['center']:.3f} [95% CI {r['lower']:.3f} – {r['upper']:.3f}]<br>"
-            f"n = {num(r['n'], 1)} · truncated {pct(r['truncation_rate'])} · invalid {pct(r['invalid_rate'])}"
-            f"<br>tokens mean {num(r['tokens_mean'])}")
-    return text
+# customdata columns of a heatmap cell, and the template that reads them
+CELL_FIELDS = ("x", "y", "center", "lower", "upper", "n", "truncation_rate", "invalid_rate", "tokens")
+
+
+def _hovertemplate(panel: Panel, label: str) -> str:
+    """One template per heatmap: the words once, the numbers from each cell's customdata."""
+    i = {f: f"customdata[{k}]" for k, f in enumerate(CELL_FIELDS)}
+    return (f"<b>{label}</b> · {panel.view}<br>{dim_label(panel.x)} = %{{{i['x']}}}, "
+            f"{dim_label(panel.y)} = %{{{i['y']}}}<br>"
+            f"accuracy %{{{i['center']}:.3f}} [95% CI %{{{i['lower']}:.3f}} – %{{{i['upper']}:.3f}}]<br>"
+            f"n = %{{{i['n']}:,.1f}} · truncated %{{{i['truncation_rate']}:.1%}} · "
+            f"invalid %{{{i['invalid_rate']}:.1%}}<br>tokens mean %{{{i['tokens']}}}<extra></extra>")
 
 
 MARK_STYLE = {
@@ -70,68 +108,96 @@ MARK_STYLE = {
 }
 
 
-def _mark_trace(kind: str, sel: pd.DataFrame, panel: Panel, label: str, eval_id: str) -> go.Scatter:
-    """Safe-zone stars (upper-left of a cell) or truncation diamonds (upper-right) on the marked cells."""
-    dx = -0.3 if kind == "safe" else 0.3
+def _mark_trace(kind: str, cells: _Cells, idx: np.ndarray, label: str, eval_id: str) -> dict[str, Any] | None:
+    """Safe-zone stars (upper-left of a cell) or truncation diamonds (upper-right) on the marked cells; None if none."""
+    sel = idx[cells.marked[kind][idx]]
+    if not len(sel):
+        return None
+    view = cells.panel.view
     if kind == "safe":
-        text = [f"lower CI {v:.3f} ≥ {SAFE_LOWER}" for v in sel["lower"]]
+        text, what = cells.lower[sel], f"lower CI %{{text:.3f}} ≥ {SAFE_LOWER}"
     else:
-        text = [f"truncated {100 * v:.1f}% > {100 * TRUNCATION_MARK:.0f}%" for v in sel["truncation_rate"]]
-    return go.Scatter(
-        x=[panel.x_values.index(v) + dx for v in sel[panel.x]], y=[panel.y_values.index(v) + 0.3 for v in sel[panel.y]],
-        mode="markers", marker=MARK_STYLE[kind], showlegend=False, legendgroup=kind,
-        name=f"{'safe zone' if kind == 'safe' else 'truncation'} · {panel.view} · {label}",
-        meta={"mark": kind, "view": panel.view, "eval_id": eval_id},
-        customdata=np.stack([sel[panel.x].astype(object), sel[panel.y].astype(object)], axis=1) if len(sel) else None,
-        text=text, hovertemplate="%{text}<extra></extra>")
+        text, what = cells.truncation[sel], f"truncated %{{text:.1%}} > {100 * TRUNCATION_MARK:.0f}%"
+    return dict(
+        type="scatter", x=cells.ix[sel] + (-0.3 if kind == "safe" else 0.3), y=cells.iy[sel] + 0.3, mode="markers",
+        marker=MARK_STYLE[kind], showlegend=False, legendgroup=kind,
+        name=f"{'safe zone' if kind == 'safe' else 'truncation'} · {view} · {label}",
+        meta={"mark": kind, "view": view, "eval_id": eval_id},
+        customdata=np.stack([cells.x_raw[sel], cells.y_raw[sel]], axis=1), text=text.tolist(),
+        hovertemplate=what + "<extra></extra>")
+
+
+def _gap_trace(cells: _Cells, z: np.ndarray, idx: np.ndarray, label: str, eval_id: str) -> dict[str, Any] | None:
+    """Invisible points on blank cells, so hovering one says why it is blank (no samples, or none scored)."""
+    ys, xs = np.nonzero(np.isnan(z))
+    if not len(xs):
+        return None
+    p = cells.panel
+    samples = cells.grid(cells.samples, idx, fill=0.0)
+    text = [f"<b>{label}</b> · {p.view}<br>{dim_label(p.x)} = {axis_label(p.x_values[i])}, "
+            f"{dim_label(p.y)} = {axis_label(p.y_values[j])}<br>"
+            + (f"{num(samples[j, i])} samples, none scored: accuracy undefined" if samples[j, i] > 0 else "no samples")
+            for j, i in zip(ys, xs)]
+    return dict(type="scatter", x=xs, y=ys, mode="markers", marker=dict(size=18, opacity=0), showlegend=False,
+                name=f"blank cells · {p.view} · {label}", meta={"mark": "blank", "view": p.view, "eval_id": eval_id},
+                text=text, hovertemplate="%{text}<extra></extra>")
+
+
+def _panel_traces(cells: _Cells, eval_id: str, label: str, cell_text: bool) -> list[dict[str, Any]]:
+    """Heatmap of one (view, eval) cell of the grid, its marks, and the hover for blank cells."""
+    p = cells.panel
+    idx = cells.by_eval.get(eval_id, np.zeros(0, np.int64))
+    z = cells.grid(cells.center, idx)
+    heat = dict(type="heatmap", z=z, x=np.arange(cells.shape[1]), y=np.arange(cells.shape[0]),
+                coloraxis="coloraxis", customdata=cells.grid(cells.custom, idx, fill=None),
+                hovertemplate=_hovertemplate(p, label), hoverongaps=False, xgap=1, ygap=1,
+                name=f"{p.view} · {label}", meta={"view": p.view, "eval_id": eval_id})
+    if cell_text:
+        heat.update(texttemplate="%{z:.2f}", textfont=dict(size=12))
+    extra = [_mark_trace("safe", cells, idx, label, eval_id), _mark_trace("truncation", cells, idx, label, eval_id),
+             _gap_trace(cells, z, idx, label, eval_id)]
+    return [heat] + [t for t in extra if t is not None]
+
+
+def _axes(panel: Panel, first_col: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+    """x and y axis of one grid cell: indices ticked with the parameter values."""
+    def axis(values: Sequence[Any], title: str | None) -> dict[str, Any]:
+        return dict(tickmode="array", tickvals=list(range(len(values))), ticktext=[axis_label(v) for v in values],
+                    range=[-0.5, len(values) - 0.5], title=dict(text=title, standoff=4), showgrid=False,
+                    zeroline=False)
+    return axis(panel.x_values, dim_label(panel.x)), axis(panel.y_values, dim_label(panel.y) if first_col else None)
 
 
 def build(panels: Sequence[Panel], *, labels: Mapping[str, str], title: str, subtitle: str | None = None) -> go.Figure:
     """Grid of heatmaps of ``center`` on the fixed 0..1 red-yellow-green scale, with the two marks."""
     eval_ids = list(labels)
     n_rows, n_cols = len(panels), len(eval_ids)
-    fig = make_subplots(rows=n_rows, cols=n_cols, column_titles=[short(labels[e], 46) for e in eval_ids],
-                        row_titles=[short(p.view, 30) for p in panels],
-                        horizontal_spacing=min(0.08, 0.5 / max(n_cols, 1)),
-                        vertical_spacing=min(0.12, 0.6 / max(n_rows, 1)))
+    layout = subplot_grid(n_rows, n_cols, column_titles=[short(labels[e], 46) for e in eval_ids],
+                          row_titles=[short(p.view, 30) for p in panels],
+                          horizontal_spacing=min(0.08, 0.5 / max(n_cols, 1)),
+                          vertical_spacing=min(0.12, 0.6 / max(n_rows, 1)))
+    for ann in layout["annotations"]:   # column titles (evals) and row titles (views) a notch smaller
+        ann["font"] = dict(size=13)
+    traces: list[dict[str, Any]] = []
     for r, panel in enumerate(panels, start=1):
-        cells = len(panel.x_values) * len(panel.y_values)
+        cell_text = len(panel.x_values) * len(panel.y_values) <= MAX_CELL_TEXT and n_cols <= 4
+        cells = _Cells(panel)
         for c, e in enumerate(eval_ids, start=1):
-            rows = panel.rows[panel.rows["eval_id"] == e]
-            z = _matrix(rows, panel, "center")
-            heat = go.Heatmap(z=z, x=list(range(len(panel.x_values))), y=list(range(len(panel.y_values))),
-                              coloraxis="coloraxis", text=_hover(rows, panel, labels[e]),
-                              hovertemplate="%{text}<extra></extra>", xgap=1, ygap=1,
-                              name=f"{panel.view} · {labels[e]}", meta={"view": panel.view, "eval_id": e})
-            if cells <= MAX_CELL_TEXT and n_cols <= 4:
-                heat.update(texttemplate="%{z:.2f}", textfont=dict(size=12))
-            fig.add_trace(heat, row=r, col=c)
-            safe, trunc = marks(rows)
-            fig.add_trace(_mark_trace("safe", rows[safe], panel, labels[e], e), row=r, col=c)
-            fig.add_trace(_mark_trace("truncation", rows[trunc], panel, labels[e], e), row=r, col=c)
-            fig.update_xaxes(tickmode="array", tickvals=list(range(len(panel.x_values))),
-                             ticktext=[axis_label(v) for v in panel.x_values], range=[-0.5, len(panel.x_values) - 0.5],
-                             title=dict(text=dim_label(panel.x), standoff=4), showgrid=False, zeroline=False,
-                             row=r, col=c)
-            fig.update_yaxes(tickmode="array", tickvals=list(range(len(panel.y_values))),
-                             ticktext=[axis_label(v) for v in panel.y_values], range=[-0.5, len(panel.y_values) - 0.5],
-                             title=dict(text=dim_label(panel.y) if c == 1 else None, standoff=4), showgrid=False,
-                             zeroline=False, row=r, col=c)
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"safe zone: lower CI ≥ {SAFE_LOWER}",
-                             marker={**MARK_STYLE["safe"], "size": 14}, legendgroup="safe", hoverinfo="skip"),
-                  row=1, col=1)
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"truncation > {TRUNCATION_MARK:.0%} of samples",
-                             marker={**MARK_STYLE["truncation"], "size": 11}, legendgroup="truncation",
-                             hoverinfo="skip"), row=1, col=1)
-    fig.update_layout(coloraxis=dict(colorscale=palette.ACCURACY_COLORSCALE, cmin=palette.ACCURACY_RANGE[0],
-                                     cmax=palette.ACCURACY_RANGE[1],
-                                     colorbar=dict(title=dict(text="accuracy<br>(Wilson<br>center)"),
-                                                   tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0], len=min(1.0, 0.9),
-                                                   y=0.5, yanchor="middle", x=1.0, xanchor="left", xpad=40)),
-                      legend=dict(orientation="h", x=0, xanchor="left", y=-0.02, yanchor="top",
-                                  yref="container"))
-    for ann in fig.layout.annotations:   # column titles (evals) and row titles (views) a notch smaller
-        ann.update(font=dict(size=13))
+            xa, ya = subplot_axes(r, c, n_cols)
+            traces += [{**t, "xaxis": xa, "yaxis": ya} for t in _panel_traces(cells, e, labels[e], cell_text)]
+            x_axis, y_axis = _axes(panel, c == 1)
+            layout["xaxis" + xa[1:]].update(x_axis)
+            layout["yaxis" + ya[1:]].update(y_axis)
+    traces += [dict(type="scatter", x=[None], y=[None], mode="markers", name=name, legendgroup=kind,
+                    marker={**MARK_STYLE[kind], "size": size}, hoverinfo="skip")
+               for kind, name, size in (("safe", f"safe zone: lower CI ≥ {SAFE_LOWER}", 14),
+                                        ("truncation", f"truncation > {TRUNCATION_MARK:.0%} of samples", 11))]
+    layout["coloraxis"] = dict(colorscale=palette.ACCURACY_COLORSCALE, cmin=palette.ACCURACY_RANGE[0],
+                               cmax=palette.ACCURACY_RANGE[1],
+                               colorbar=dict(title=dict(text="accuracy<br>(Wilson<br>center)"),
+                                             tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0], len=min(1.0, 0.9),
+                                             y=0.5, yanchor="middle", x=1.0, xanchor="left", xpad=40))
+    fig = go.Figure(data=traces, layout=layout)
     width = 190 + 380 * n_cols
     height = 200 + 330 * n_rows
     base_layout(fig, title=title, subtitle=subtitle, width=width, height=height, right=200, bottom=110)

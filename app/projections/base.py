@@ -20,6 +20,7 @@ import plotly.graph_objects as go
 from app.engine import filters as flt
 from app.engine.dataset import Dataset
 from app.engine.errors import InputError
+from app.engine.stats import TRUNCATION_MODES
 
 NONE = "none"
 EVAL_FILTER_KEYS = ("eval_id", "model", "template", "sampler", "groups")
@@ -83,7 +84,7 @@ def dim_option(ds: Dataset, value: str | None, what: str, *, allow_outcome: bool
 
 
 def check_truncation(truncation: str) -> str:
-    if truncation not in ("failure", "separate"):
+    if truncation not in TRUNCATION_MODES:
         raise InputError(f"truncation must be failure or separate, not {truncation!r}")
     return truncation
 

@@ -15,6 +15,7 @@ import pandas as pd
 from app.engine.dataset import Dataset
 from app.engine.errors import InputError
 from app.figures import compression as fig_compression
+from app.figures.common import axis_label
 from app.projections.base import (Projection, base_meta, check_truncation, dim_option, empty_error, eval_order,
                                   selection_text, token_provenance_note)
 
@@ -28,11 +29,18 @@ def _key(values) -> list[str]:
     return ["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values]
 
 
-def _raw_values(ds: Dataset, column: pd.Series) -> np.ndarray:
-    """The dataset's own values (ints stay ints, missing is None) for a categorical sample column."""
+def _raw_values(ds: Dataset, column: pd.Series) -> pd.Categorical:
+    """A categorical sample column recategorised to the dataset's own values (ints stay ints, missing is missing).
+
+    Staying categorical keeps grouping and splitting ~700k samples cheap.
+    """
     lookup = {("" if v is None else str(v)): v for v in ds.dimension(column.name).values}
-    cats = [lookup.get(str(c), c) for c in column.cat.categories] + [None]
-    return np.array(cats, dtype=object)[column.cat.codes.to_numpy()]
+    raw = [lookup.get(str(c), c) for c in column.cat.categories]
+    keep = [i for i, v in enumerate(raw) if v is not None]
+    remap = np.full(len(raw) + 1, -1, dtype=np.int64)   # the last slot takes code -1 (missing) to -1
+    remap[keep] = np.arange(len(keep))
+    return pd.Categorical.from_codes(remap[column.cat.codes.to_numpy()],
+                                     categories=pd.Index([raw[i] for i in keep], dtype=object))
 
 
 def _present(ds: Dataset, dim: str, values: pd.Series) -> list[Any]:
@@ -46,11 +54,16 @@ def _parts(ds: Dataset, frame: pd.DataFrame, dim: str | None):
     if dim is None:
         yield None, frame
         return
-    codes = {v: i for i, v in enumerate(_present(ds, dim, frame[dim]))}
-    groups = frame.groupby(frame[dim].map(codes), sort=True)
-    by_code = {v: k for k, v in codes.items()}
-    for code, rows in groups:
-        yield by_code[code], rows
+    values = _present(ds, dim, frame[dim])
+    cat = frame[dim].cat
+    position = pd.Index(values, dtype=object).get_indexer(cat.categories)
+    codes = np.where(cat.codes.to_numpy() >= 0, position[cat.codes.to_numpy()], -1)
+    if len(values) == 1 and (codes == 0).all():   # the usual split: one value, no copy
+        yield values[0], frame
+        return
+    for code, rows in frame.groupby(codes, sort=True):
+        if code >= 0:
+            yield values[code], rows
 
 
 def _compression_numbers(samples: pd.DataFrame, dims: list[str]) -> pd.DataFrame:
@@ -68,6 +81,22 @@ def _compression_numbers(samples: pd.DataFrame, dims: list[str]) -> pd.DataFrame
     for d in dims:
         out[d] = _key(out[d])
     return out.drop(columns=["_bytes", "_tokens"])
+
+
+def _facet_titles(part: pd.DataFrame, facet: str | None, labels: dict[str, str]) -> dict[Any, str]:
+    """Subplot title per facet value, with its numbers from every selected sample (not only the drawn ones)."""
+    out = {}
+    for fv, fpart in (part.groupby(facet, sort=False, observed=True) if facet else [(None, part)]):
+        name = (labels.get(fv, str(fv)) if facet == "eval_id" else
+                "all completions" if facet is None else f"{facet} = {fv}")
+        outcome = fpart["outcome"].to_numpy()
+        tok = fpart["completion_tokens"].to_numpy()
+        bpt = fpart["compressed_bytes"].to_numpy()[tok > 0] / tok[tok > 0]
+        out[fv] = fig_compression.facet_title(name, {
+            "samples": len(fpart), "correct_share": float((outcome == "correct").mean()),
+            "truncation_rate": float((outcome == "truncated").mean()),
+            "bytes_per_token_p50": float(np.median(bpt)) if len(bpt) else float("nan")})
+    return out
 
 
 def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str | None = "base_task",
@@ -102,7 +131,7 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
     if samples.empty:
         raise InputError("compression: none of the selected completions has both completion_tokens and "
                          "compressed_bytes")
-    samples = samples.astype({"completion_tokens": "int64", "compressed_bytes": "int64", "outcome": str})
+    samples = samples.astype({"completion_tokens": "int64", "compressed_bytes": "int64"})
     for d in columns:
         samples[d] = _raw_values(ds, samples[d])
 
@@ -122,35 +151,33 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
     figures = []
     budgets_all = ds.max_tokens()
     for sv, part in _parts(ds, samples, split):
+        where = "All" if split is None else f"{split} = {sv}"
+        ev = eval_order(ds, part["eval_id"].unique())
+        facet_values = [None] if facet is None else (
+            list(ev) if facet == "eval_id" else _present(ds, facet, part[facet]))
+        hidden = facet_values[fig_compression.MAX_FACETS:]
+        left_out = [labels.get(v, str(v)) if facet == "eval_id" else axis_label(v) for v in hidden]
+        if hidden:   # draw the first rows only; their dots get the whole point budget
+            facet_values = facet_values[:fig_compression.MAX_FACETS]
+            part = part[part[facet].isin(facet_values)]
+            notes.append(f"{where}: " + " ".join(fig_compression.left_out_text(facet, left_out, len(facet_values))))
         total = len(part)
         drawn = part
         if total > max_points:
             rng = np.random.default_rng(SEED)
             drawn = part.iloc[np.sort(rng.choice(total, size=max_points, replace=False))]
-            notes.append(f"{'All' if split is None else f'{split} = {sv}'}: drawing a random {max_points:,} of "
-                         f"{total:,} completions (seed {SEED}); the numbers use all of them.")
-        ev = eval_order(ds, part["eval_id"].unique())
-        facet_values = [None] if facet is None else (
-            list(ev) if facet == "eval_id" else _present(ds, facet, part[facet]))
+            notes.append(f"{where}: drawing a random {max_points:,} of {total:,} completions (seed {SEED}); "
+                         "the numbers use all of them.")
         group_values = None if group is None else _present(ds, group, part[group])
         if group_values is not None and len(group_values) > fig_compression.MAX_SYMBOLS:
             notes.append(f"{group} has {len(group_values)} values but there are {fig_compression.MAX_SYMBOLS} "
                          "marker symbols: symbols repeat.")
-        titles = {}
-        for fv, fpart in _parts(ds, part, facet):
-            name = (labels.get(fv, str(fv)) if facet == "eval_id" else
-                    "all completions" if facet is None else f"{facet} = {fv}")
-            tok = fpart["completion_tokens"].to_numpy()
-            bpt = fpart["compressed_bytes"].to_numpy()[tok > 0] / tok[tok > 0]
-            titles[fv] = fig_compression.facet_title(name, {
-                "samples": len(fpart), "correct_share": float((fpart["outcome"] == "correct").mean()),
-                "truncation_rate": float((fpart["outcome"] == "truncated").mean()),
-                "bytes_per_token_p50": float(np.median(bpt)) if len(bpt) else float("nan")})
+        titles = _facet_titles(part, facet, labels)
         budgets = {fv: budgets_all.get(fv) for fv in facet_values} if facet == "eval_id" else None
         sel = dict(parsed) if split is None else {**parsed, split: [sv]}
         fig = fig_compression.build(
             drawn, facet=facet, group=group, facets=facet_values, facet_titles=titles, groups=group_values,
-            total=total, budgets=budgets,
+            total=total, budgets=budgets, left_out=left_out,
             title="Compression: completion tokens vs compressed size, by outcome"
                   + (f" — {split} {sv}" if split else ""),
             subtitle=selection_text(ds, sel, ev))

@@ -30,7 +30,7 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
     dims = list(dict.fromkeys(d for d in (split, series) if d))
     table = ds.hazard(parsed, group_by=dims, bucket_size=int(bucket_size))
     if table.empty:
-        if ds.aggregate(parsed, []).empty:
+        if ds.aggregate(parsed, [], quantiles=False).empty:
             raise empty_error(ds, parsed, NAME)
         raise InputError(f"hazard: none of the selected samples has completion_tokens in dataset {ds.name!r}")
     # Spec §6: hazard rows are the series' §3 statistics plus the per-bin columns.
@@ -56,7 +56,7 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
     for sv in split_values:
         part = table if split is None else table[table[split] == sv]
         sel = dict(parsed) if split is None else {**parsed, split: [sv]}
-        evals = eval_order(ds, ds.aggregate(sel, ["eval_id"])["eval_id"])
+        evals = eval_order(ds, ds.aggregate(sel, ["eval_id"], quantiles=False)["eval_id"])   # ids only
         if series == "eval_id":
             labels = {e: evals[e] for e in evals if e in set(part["eval_id"])}
         elif series is None:

@@ -24,13 +24,24 @@ def _reference_filters(parsed: Mapping[str, Any], tasks: list[str]) -> dict[str,
     return ref
 
 
-def verdicts(ds: Dataset, parsed: Mapping[str, Any], truncation: str) -> dict[str, archetypes.Verdict]:
-    """Archetype per eval from its per-task rows of the selection."""
-    per_task = ds.aggregate(parsed, ["eval_id", "base_task"], truncation)
+def verdicts(ds: Dataset, parsed: Mapping[str, Any], truncation: str,
+             per_task: pd.DataFrame | None = None) -> dict[str, archetypes.Verdict]:
+    """Archetype per eval from its per-task rows of the selection.
+
+    ``per_task``: the selection's aggregate by (eval_id, base_task) when the caller
+    already has it. The rules read only counters and token means, so the other
+    queries skip token quantiles; the peers' query is skipped when the selection
+    names no evals, because the peers are then the selection itself.
+    """
+    if per_task is None:
+        per_task = ds.aggregate(parsed, ["eval_id", "base_task"], truncation, quantiles=False)
     if per_task.empty:
         return {}
-    overall = ds.aggregate(parsed, ["eval_id"], truncation)
-    reference = ds.aggregate(_reference_filters(parsed, sorted(set(per_task["base_task"]))), ["eval_id"], truncation)
+    overall = ds.aggregate(parsed, ["eval_id"], truncation, quantiles=False)
+    reference = None
+    if any(k in EVAL_FILTER_KEYS or k.startswith("groups.") for k in parsed):
+        ref = _reference_filters(parsed, sorted(set(per_task["base_task"])))
+        reference = ds.aggregate(ref, ["eval_id"], truncation, quantiles=False)
     return archetypes.classify_all(per_task, overall, reference)
 
 
@@ -56,7 +67,7 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", group_by: str
     rows = rows.sort_values(["_e", "_a"], kind="stable").drop(columns=["_e", "_a"]).reset_index(drop=True)
     rows.insert(1, "label", rows["eval_id"].map(labels))
 
-    found = verdicts(ds, parsed, truncation)
+    found = verdicts(ds, parsed, truncation, rows if axis == "base_task" else None)
     found = {e: found[e] for e in labels if e in found}
     notes = [f"{labels[e]} ({e}): {v.archetype} — {v.reason}; {v.implication}." for e, v in found.items()]
     if len(axes) < 3 and style == "radar":

@@ -109,12 +109,15 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", views: list[s
     labels = eval_order(ds, pd.concat([p.rows["eval_id"] for _, p in panels]))
     for _, p in panels:   # one line per view, plus one per cliff: readable with many evals
         counts, cliffs = [], []
+        safe, trunc = fig_surface.marks(p.rows)
+        by_eval = p.rows.assign(_safe=safe, _trunc=trunc).groupby("eval_id", sort=False, observed=True)
+        parts = {e: r for e, r in by_eval}
         for e, lab in labels.items():
-            r = p.rows[p.rows["eval_id"] == e]
-            if r.empty:
+            r = parts.get(e)
+            if r is None:
                 continue
-            safe, trunc = fig_surface.marks(r)
-            counts.append(f"{short(lab, 40)} {int(safe.sum())}/{len(r)} safe, {int(trunc.sum())} truncation-marked")
+            counts.append(f"{short(lab, 40)} {int(r['_safe'].sum())}/{len(r)} safe, "
+                          f"{int(r['_trunc'].sum())} truncation-marked")
             step, where = _steps(r, p.x, p.y, list(p.x_values), list(p.y_values))
             if step >= CLIFF_STEP:
                 cliffs.append(f"{p.view} · {lab}: sharp cliff: {where}.")

@@ -52,7 +52,7 @@ def _split_values(services: Services, state: State) -> list[Any]:
                 chosen = select_views(ds, ds.parse_filters(state.filters), list(state.options["view"]) or None)
                 values = list(dict.fromkeys(v["base_task"] for v in chosen if v.get("base_task")))
             else:
-                column = ds.aggregate(state.filters, [state.split])[state.split]
+                column = ds.aggregate(state.filters, [state.split], quantiles=False)[state.split]
                 values = [v for v in column.tolist() if v is not None]
         except InputError:
             values = []

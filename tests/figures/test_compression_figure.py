@@ -17,7 +17,7 @@ def points(syn):
 
 
 def _dots(fig):
-    return [t for t in fig.data if isinstance(t, go.Scatter) and t.meta and "outcome" in t.meta]
+    return [t for t in fig.data if isinstance(t, (go.Scatter, go.Scattergl)) and t.meta and "outcome" in t.meta]
 
 
 def test_every_point_drawn_once_in_its_outcome_colour(points):
@@ -78,3 +78,14 @@ def test_many_groups_become_per_point_symbols(points):
         sel = many[(many["outcome"] == t.meta["outcome"]) & (many["eval_id"] == t.meta["facet"])]
         assert list(t.marker.symbol) == [palette.symbol(groups.index(g)) for g in sel["g"]]
         assert list(t.text) == list(sel["g"])
+
+
+def test_left_out_facets_are_named_with_how_to_choose(points):
+    facets = sorted(set(points["eval_id"]))
+    shown = points[points["eval_id"] == facets[0]]
+    fig = fig_compression.build(shown, facet="eval_id", group=None, title="c", facets=facets[:1],
+                                left_out=["second eval", "third eval"])
+    text = " ".join(a.text or "" for a in fig.layout.annotations)
+    assert "first 1 of 3" in text and "not drawn: second eval, third eval" in text and "eval_id filter" in text
+    assert fig.layout.meta["left_out"] == ["second eval", "third eval"]
+    assert {t.meta["facet"] for t in _dots(fig)} == {facets[0]}

@@ -80,3 +80,25 @@ def test_cliff_cells_and_legend(fig, panels, ids):
     names = [t.name for t in fig.data if t.showlegend is not False and isinstance(t, go.Scatter)]
     assert any("safe zone" in n for n in names) and any("truncation" in n for n in names)
     assert fig.layout.width >= 1200 and fig.layout.height >= 800
+
+
+def test_cell_hover_numbers_and_blank_cells_that_say_why(panels, labels):
+    p = panels[0]
+    e = next(iter(labels))
+    rows = p.rows[p.rows["eval_id"] == e]
+    gone, kept = rows.iloc[0], rows.iloc[1]
+    cut = fig_surface.Panel(p.view, p.x, p.y, p.rows.drop(index=gone.name), p.x_values, p.y_values)
+    fig = fig_surface.build([cut], labels=labels, title="t")
+    heat = next(h for h in fig.data if isinstance(h, go.Heatmap) and h.meta["eval_id"] == e)
+
+    def at(row):
+        return list(p.y_values).index(row[p.y]), list(p.x_values).index(row[p.x])
+
+    j, i = at(gone)
+    assert np.isnan(np.array(heat.z, dtype=float)[j, i]) and heat.hoverongaps is False
+    blank = [t for t in fig.data if isinstance(t, go.Scatter) and t.meta and t.meta.get("mark") == "blank"]
+    assert len(blank) == 1 and blank[0].meta["eval_id"] == e
+    assert (blank[0].x[0], blank[0].y[0]) == (i, j) and "no samples" in blank[0].text[0]
+    cell = list(heat.customdata[at(kept)[0]][at(kept)[1]])      # the template's numbers, at hover precision
+    assert cell[2:5] == [round(float(kept[c]), 3) for c in ("center", "lower", "upper")]
+    assert "%{customdata[2]:.3f}" in heat.hovertemplate and labels[e] in heat.hovertemplate

@@ -164,3 +164,19 @@ def test_meta_is_strict_json_even_without_tokens(results, tmp_path):
     assert web.meta["archetypes"]["e"]["numbers"]["token_ratio"] is None
     json.dumps(web.meta, allow_nan=False)
     assert any("no token counts" in n for n in web.notes)
+
+
+def test_compression_draws_at_most_max_facets_and_says_which_are_left_out(syn, monkeypatch):
+    from app.figures import compression as fig_compression
+    monkeypatch.setattr(fig_compression, "MAX_FACETS", 2)
+    p = PROJECTIONS["compression"].run(syn, split_by="none", group_by="none")
+    labels = syn.eval_labels()
+    order = list(syn.evals()["eval_id"])
+    (_, fig), = p.figures
+    drawn = {t.meta["facet"] for t in fig.data if t.meta and "outcome" in t.meta}
+    assert drawn == set(order[:2])
+    note = next(n for n in p.notes if "not drawn" in n)
+    assert "first 2 of 4" in note and all(labels[e][:20] in note for e in order[2:])
+    assert set(p.rows["eval_id"]) == set(order)                  # the table keeps every facet
+    shown = sum(len(t.x) for t in fig.data if t.meta and "outcome" in t.meta)
+    assert fig.layout.meta["total"] == shown == int(syn.aggregate({"eval_id": order[:2]}, [])["samples"].iloc[0])

@@ -73,3 +73,16 @@ def test_demo_archetypes_match_the_planted_truth(demo, truth):
         assert nums["tokens_mean"] == pytest.approx(stats["tokens_mean"], abs=0.1)
         assert nums["token_ratio"] == pytest.approx(stats["tokens_ratio_to_median"], abs=2e-3)
         assert nums["std_center"] == pytest.approx(stats["task_accuracy_std"], abs=0.02)
+
+
+@pytest.mark.parametrize("filters", [None, {"base_task": ["arith", "sort", "loops"]}, {"groups": ["arch:moe"]}])
+def test_verdicts_from_reused_rows_equal_the_three_full_queries(syn, ids, filters):
+    """run() reuses its per-task rows and skips quantiles and the peers' query: same verdicts, same numbers."""
+    parsed = syn.parse_filters(filters)
+    per_task = syn.aggregate(parsed, ["eval_id", "base_task"], "failure")
+    tasks = sorted(set(per_task["base_task"]))
+    full = arc.classify_all(per_task, syn.aggregate(parsed, ["eval_id"], "failure"),
+                            syn.aggregate(spiderweb._reference_filters(parsed, tasks), ["eval_id"], "failure"))
+    for reused in (spiderweb.verdicts(syn, parsed, "failure", per_task), spiderweb.verdicts(syn, parsed, "failure")):
+        assert {e: (v.archetype, v.reason) for e, v in reused.items()} == {e: (v.archetype, v.reason)
+                                                                            for e, v in full.items()}

@@ -51,6 +51,19 @@ def _dictionary_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list]:
     return (np.concatenate(parts) if parts else np.zeros(0, np.int32)), dictionary
 
 
+def _dense_codes(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys (ascending) and each row's index among them, as int32."""
+    if space <= 16_000_000:
+        present = np.zeros(space, bool)
+        present[key] = True
+        distinct = np.flatnonzero(present)
+        lookup = np.zeros(space, np.int32)
+        lookup[distinct] = np.arange(len(distinct), dtype=np.int32)
+        return distinct, lookup[key]
+    distinct, codes = np.unique(key, return_inverse=True)
+    return distinct, codes.astype(np.int32)
+
+
 def _value_order(values: Iterable[Any]) -> list[Any]:
     """Numbers ascending, then strings, then missing: the order axes are drawn in."""
     distinct = set(values)
@@ -163,27 +176,23 @@ class Dataset:
             outcome, pr_codes, mf_codes, has_tok = outcome[order], pr_codes[order], mf_codes[order], has_tok[order]
             del order
 
-        # Points: distinct (block, params, manifold), numbered in block order.
+        # Points: distinct (block, params, manifold), numbered in block order. The (params,
+        # manifold) pairs are made dense first: manifold mostly follows params, so the pair
+        # space stays small where the full product would cost a 30 M-entry table at r12.
         n_pr, n_mf = max(len(pr_dict), 1), len(mf_dict) + 1
         n_blocks = len(self._eval_ids) * n_tasks
-        space = n_blocks * n_pr * n_mf
-        if space < 2**31:
-            key = block * np.int32(n_pr * n_mf)
-            key += pr_codes * np.int32(n_mf)
-        else:
-            key = block.astype(np.int64) * (n_pr * n_mf) + pr_codes.astype(np.int64) * n_mf
-        key += np.where(mf_codes < 0, n_mf - 1, mf_codes)
+        wide = np.int64 if n_pr * n_mf >= 2**31 or n_blocks * n_pr * n_mf >= 2**31 else np.int32
+        pair = pr_codes.astype(wide, copy=False) * wide(n_mf)
+        pair += np.where(mf_codes < 0, n_mf - 1, mf_codes)
         del pr_codes, mf_codes
-        if space <= 64_000_000:
-            point_keys = np.flatnonzero(np.bincount(key, minlength=space))
-            lookup = np.full(space, -1, np.int32)
-            lookup[point_keys] = np.arange(len(point_keys), dtype=np.int32)
-            row_point = lookup[key]
-            del lookup
-        else:
-            point_keys, row_point = np.unique(key, return_inverse=True)
-            row_point = row_point.astype(np.int32)
+        pair_keys, pair = _dense_codes(pair, n_pr * n_mf)
+        key = block.astype(wide, copy=False) * wide(max(len(pair_keys), 1))
+        key += pair
+        del pair
+        point_keys, row_point = _dense_codes(key, n_blocks * max(len(pair_keys), 1))
         del key
+        point_pair = pair_keys[point_keys % max(len(pair_keys), 1)]
+        point_keys = (point_keys // max(len(pair_keys), 1)) * (n_pr * n_mf) + point_pair
         n_points = len(point_keys)
         self._point_mf = (point_keys % n_mf).astype(np.int32)
         self._point_pr = ((point_keys // n_mf) % n_pr).astype(np.int32)

@@ -173,6 +173,28 @@ def check_filters(raw: Any, ds: Dataset) -> tuple[dict[str, Any], list[str]]:
     return flt.parse_filters(kept), notices
 
 
+# What each page draws per eval: pages that draw one of these per eval open on a few evals.
+PER_EVAL_MARK = {"surface": "column of heatmaps", "compression": "row of scatter plots", "hazard": "curve"}
+MAX_GRID_EVALS = 8
+
+
+def _cap_grid_evals(page: str, filters: dict[str, Any], ds: Dataset, notices: list[str]) -> dict[str, Any]:
+    """With no eval chosen, a per-eval page of a large dataset opens on its first evals, not all.
+
+    64 heatmap columns (or scatter rows, or curves) are unreadable and slow to draw; the
+    cap is written into the filters (and so into the link and the CLI line), never silent.
+    """
+    chooses_evals = any(k in ("eval_id", "model", "template", "sampler", "groups") or k.startswith("groups.")
+                        for k in filters)
+    evals = ds.evals()["eval_id"].tolist()
+    if page not in PER_EVAL_MARK or chooses_evals or len(evals) <= MAX_GRID_EVALS:
+        return filters
+    notices.append(f"This dataset has {len(evals)} evals and the {page} page draws one {PER_EVAL_MARK[page]} "
+                   f"per eval, so it opened on the first {MAX_GRID_EVALS} (by label). Choose evals in the "
+                   "filter bar to see others.")
+    return flt.parse_filters({**filters, "eval_id": evals[:MAX_GRID_EVALS]})
+
+
 def decode(page: str, query: Mapping[str, QueryValue], registry: Registry) -> Decoded:
     """The valid state closest to what the query asks for, with a notice per thing ignored."""
     notices: list[str] = []
@@ -195,6 +217,7 @@ def decode(page: str, query: Mapping[str, QueryValue], registry: Registry) -> De
     raw_filters = _single(query, "filters", notices)
     filters, filter_notices = check_filters(raw_filters, ds) if raw_filters not in (None, "") else ({}, [])
     notices += filter_notices
+    filters = _cap_grid_evals(page, filters, ds, notices)
 
     truncation = _single(query, "truncation", notices) or "failure"
     if truncation not in TRUNCATION_MODES:

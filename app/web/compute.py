@@ -116,30 +116,28 @@ def _compute(services: Services, state: State, key: str) -> dict[str, Any]:
     return summary
 
 
-def view(services: Services, state: State) -> View:
-    """The view's summary, computing and caching the whole view on a miss."""
+def _cached(services: Services, state: State, suffix: str) -> tuple[Any, View]:
+    """One cached part of a view (its summary, 'fig:0', 'csv'), computing the view on a miss."""
     started = time.perf_counter()
     ds = services.registry.get(state.dataset)
     run, splits = resolve(services, state)
     key = view_key(run, ds.version)
-    summary = services.cache.get(f"{key}:summary")
-    hit = summary is not None
+    value = services.cache.get(f"{key}:{suffix}")
+    hit = value is not None
     if not hit:
         summary = _compute(services, run, key)
+        value = summary if suffix == "summary" else services.cache.get(f"{key}:{suffix}")
     _note_cache(hit, started)
-    return View(key, summary, hit, run, splits)
+    return value, View(key, {}, hit, run, splits)
+
+
+def view(services: Services, state: State) -> View:
+    """The view's summary, computing and caching the whole view on a miss."""
+    summary, found = _cached(services, state, "summary")
+    found.summary = summary
+    return found
 
 
 def part(services: Services, state: State, suffix: str) -> str | None:
     """A cached part ('fig:0', 'csv') of a view, computing the view if it is missing."""
-    started = time.perf_counter()
-    ds = services.registry.get(state.dataset)
-    run, _ = resolve(services, state)
-    key = view_key(run, ds.version)
-    text = services.cache.get(f"{key}:{suffix}")
-    hit = text is not None
-    if not hit:
-        _compute(services, run, key)
-        text = services.cache.get(f"{key}:{suffix}")
-    _note_cache(hit, started)
-    return text
+    return _cached(services, state, suffix)[0]

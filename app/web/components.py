@@ -50,14 +50,16 @@ def navbar(active: str, state: State, registry: Registry) -> dbc.Navbar:
     )
 
 
-def notices(items: list[str]) -> html.Div:
-    """What in the URL was ignored and what is shown instead."""
-    if not items:
-        return html.Div(id="notices")
-    return html.Div(dbc.Alert([
-        html.Strong("Some of the link could not be used; showing the nearest valid view. "),
-        html.Ul([html.Li(t) for t in items], className="mb-0 mt-1"),
-    ], color="warning", dismissable=True, className="py-2"), id="notices")
+def notices(items: list[str], info: list[str] = ()) -> html.Div:
+    """What in the URL was ignored and what is shown instead; then choices made for the user."""
+    alerts = []
+    if items:
+        alerts.append(dbc.Alert([
+            html.Strong("Some of the link could not be used; showing the nearest valid view. "),
+            html.Ul([html.Li(t) for t in items], className="mb-0 mt-1"),
+        ], color="warning", dismissable=True, className="py-2"))
+    alerts += [dbc.Alert(t, color="info", dismissable=True, className="py-2") for t in info]
+    return html.Div(alerts, id="notices")
 
 
 def groups_field_text(groups: list[list[str]] | None) -> str:

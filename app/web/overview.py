@@ -132,7 +132,7 @@ def overview_layout(query: Mapping[str, Any]) -> Any:
         dbc.Container([
             html.H2(ds.title, className="h4 mb-0"),
             html.P(facts, className="text-muted small mb-2", id="dataset-facts"),
-            ui.notices(decoded.notices),
+            ui.notices(decoded.notices, decoded.info),
             dbc.Row([dbc.Col(_start_card(state, registry), lg=12)]),
             html.H3("Evals", className="h5 mt-2"),
             html.P("An eval is one model × template × sampler; its id is what the filters take.",

@@ -64,7 +64,7 @@ def projection_layout(page: str, query: Mapping[str, Any]) -> Any:
             html.Div([html.H2(spec.title, className="h4 mb-0 me-3"),
                       html.Span(spec.summary, className="text-muted small")],
                      className="d-flex align-items-baseline flex-wrap mb-2 page-head"),
-            ui.notices(decoded.notices),
+            ui.notices(decoded.notices, decoded.info),
             ui.filter_bar(state, ds),
             ui.options_row(spec, state, ds),
             ui.actions(command, table_url(get_relative_path("/"), page, search)),

@@ -70,7 +70,8 @@ class State:
 @dataclass
 class Decoded:
     state: State
-    notices: list[str]
+    notices: list[str]  # what in the link was ignored
+    info: list[str] = field(default_factory=list)  # choices made for the user (not errors)
 
 
 def value_text(value: Any) -> str:
@@ -178,7 +179,7 @@ PER_EVAL_MARK = {"surface": "column of heatmaps", "compression": "row of scatter
 MAX_GRID_EVALS = 8
 
 
-def _cap_grid_evals(page: str, filters: dict[str, Any], ds: Dataset, notices: list[str]) -> dict[str, Any]:
+def _cap_grid_evals(page: str, filters: dict[str, Any], ds: Dataset, info: list[str]) -> dict[str, Any]:
     """With no eval chosen, a per-eval page of a large dataset opens on its first evals, not all.
 
     64 heatmap columns (or scatter rows, or curves) are unreadable and slow to draw; the
@@ -189,7 +190,7 @@ def _cap_grid_evals(page: str, filters: dict[str, Any], ds: Dataset, notices: li
     evals = ds.evals()["eval_id"].tolist()
     if page not in PER_EVAL_MARK or chooses_evals or len(evals) <= MAX_GRID_EVALS:
         return filters
-    notices.append(f"This dataset has {len(evals)} evals and the {page} page draws one {PER_EVAL_MARK[page]} "
+    info.append(f"This dataset has {len(evals)} evals and the {page} page draws one {PER_EVAL_MARK[page]} "
                    f"per eval, so it opened on the first {MAX_GRID_EVALS} (by label). Choose evals in the "
                    "filter bar to see others.")
     return flt.parse_filters({**filters, "eval_id": evals[:MAX_GRID_EVALS]})
@@ -217,7 +218,8 @@ def decode(page: str, query: Mapping[str, QueryValue], registry: Registry) -> De
     raw_filters = _single(query, "filters", notices)
     filters, filter_notices = check_filters(raw_filters, ds) if raw_filters not in (None, "") else ({}, [])
     notices += filter_notices
-    filters = _cap_grid_evals(page, filters, ds, notices)
+    info: list[str] = []
+    filters = _cap_grid_evals(page, filters, ds, info)
 
     truncation = _single(query, "truncation", notices) or "failure"
     if truncation not in TRUNCATION_MODES:
@@ -251,7 +253,7 @@ def decode(page: str, query: Mapping[str, QueryValue], registry: Registry) -> De
                 state = replace(state, show=values[raw_show])
             else:
                 notices.append(f"show={raw_show!r} is not a value of {state.split}; showing the first one.")
-    return Decoded(state, notices)
+    return Decoded(state, notices, info)
 
 
 BAR_KEYS = ("eval_id", "base_task", "groups")  # the filter bar's own fields; other keys go in "Other filters"

@@ -595,7 +595,9 @@ class Dataset:
         keep = tokens >= 0
         rows, tokens = rows[keep], tokens[keep]
         point = self._row_point[rows]
-        cells = np.unique(point.astype(np.int64) * N_OUT)
+        # the points behind those rows, from the cell table rather than a sort of the rows
+        timed = self._select(parsed) & (self._cell_tok_n > 0)
+        cells = np.unique(np.flatnonzero(timed) // N_OUT) * N_OUT
         group_cells, frame = self._group_cells(cells, group_by)
         point_group = np.full(len(self._point_block), -1, np.int64)
         point_group[cells // N_OUT] = group_cells

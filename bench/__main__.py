@@ -44,13 +44,12 @@ def plan_runs(ds: Dataset, runs: int, seed: int) -> list[dict]:
     """A different trio of evals (and task/view) for every run."""
     rng = np.random.default_rng(seed)
     evals = list(ds.evals().eval_id)
-    views = [v for v in ds.meta["views"] if len(v["group_by"]) == 2 and v["base_task"]
-             and all(d.startswith("params.") for d in v["group_by"])]
+    views = [v for v in ds.meta.views_2d if v.base_task and all(d.startswith("params.") for d in v.group_by)]
     out = []
     for i in range(runs):
         view = views[i % len(views)]
         out.append({"evals": sorted(rng.choice(evals, size=min(3, len(evals)), replace=False).tolist()),
-                    "task": view["base_task"], "dims": [d.split(".", 1)[1] for d in view["group_by"]]})
+                    "task": view.base_task, "dims": [d.split(".", 1)[1] for d in view.group_by]})
     return out
 
 

@@ -25,7 +25,8 @@ import pyarrow as pa
 from app.engine import filters as flt
 from app.engine import stats
 from app.engine.errors import InputError, listing
-from app.engine.schema import OUTCOME_CODE, OUTCOMES, parse_tag
+from app.engine.schema import OUTCOME_CODE, OUTCOMES
+from app.engine.meta import DatasetMeta, TaskMeta, ViewMeta
 from app.engine.store import read_meta, read_samples, resolve_dataset_path
 
 N_OUT = len(OUTCOMES)
@@ -97,13 +98,13 @@ class Dimension:
 class Dataset:
     """An opened dataset. Immutable after ``open``; safe to share between threads."""
 
-    def __init__(self, path: Path, meta: dict[str, Any], tables: list[pa.Table]):
+    def __init__(self, path: Path, meta: DatasetMeta, tables: list[pa.Table]):
         """``tables`` holds the samples table and is emptied, so its Arrow buffers die as soon as
         numpy holds what the engine keeps (this halves the peak memory of an open)."""
         self.path = path
         self.meta = meta
-        self.name = meta["name"]
-        self.title = meta["title"]
+        self.name = meta.name
+        self.title = meta.title
         self._load(tables)
 
     # ------------------------------------------------------------------ open
@@ -121,7 +122,7 @@ class Dataset:
     def version(self) -> str:
         """Changes whenever the dataset's files change: part of every cache key."""
         h = hashlib.sha256(self.path.read_bytes())
-        st = (self.path.parent / self.meta["samples"]).stat()
+        st = (self.path.parent / self.meta.samples).stat()
         h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
         return h.hexdigest()[:16]
 
@@ -145,15 +146,15 @@ class Dataset:
         del table
 
         # Evals and tasks: codes follow the sorted ids, which is the order rows are stored in.
-        meta_evals = {e["eval_id"]: e for e in self.meta["evals"]}
+        meta_evals = {e.eval_id: e for e in self.meta.evals}
         unknown = sorted(set(ev_dict) - set(meta_evals))
         if unknown:
             raise InputError(f"{self.path}: samples name eval_id(s) {listing(unknown)} not described in dataset.json")
         self._eval_ids = sorted(meta_evals)
         ev_map = np.array([self._eval_ids.index(e) for e in ev_dict] or [0], np.int32)
-        meta_tasks = {t["base_task"]: t for t in self.meta["tasks"]}
+        meta_tasks = {t.base_task: t for t in self.meta.tasks}
         for name in tk_dict:
-            meta_tasks.setdefault(name, {"base_task": name, "label": name, "guess_rate": 0.0, "params": []})
+            meta_tasks.setdefault(name, TaskMeta(name))
         self._task_names = sorted(meta_tasks)
         self._task_meta = meta_tasks
         tk_map = np.array([self._task_names.index(t) for t in tk_dict] or [0], np.int32)
@@ -263,12 +264,12 @@ class Dataset:
         counts = np.bincount(self._point_eval, weights=self._cell_count.reshape(-1, N_OUT).sum(1),
                              minlength=len(self._eval_ids))
         points = np.bincount(self._point_eval, minlength=len(self._eval_ids))
-        by_id = {e["eval_id"]: e for e in self.meta["evals"]}
+        by_id = {e.eval_id: e for e in self.meta.evals}
         rows = []
         for code, eid in enumerate(self._eval_ids):
             e = by_id[eid]
-            rows.append({**{k: e.get(k) for k in ("eval_id", "model", "template", "sampler", "label")},
-                         "groups": list(e.get("groups", [])), "max_tokens": e.get("max_tokens"),
+            rows.append({"eval_id": e.eval_id, "model": e.model, "template": e.template, "sampler": e.sampler,
+                         "label": e.label, "groups": list(e.groups), "max_tokens": e.max_tokens,
                          "points": int(points[code]), "samples": int(counts[code])})
         return pd.DataFrame(rows, columns=["eval_id", "model", "template", "sampler", "label", "groups",
                                            "max_tokens", "points", "samples"]).sort_values("label", kind="stable",
@@ -286,8 +287,8 @@ class Dataset:
             for pr in np.unique(self._point_pr[mask]):
                 for k, v in self._params_dict[pr].items():
                     values.setdefault(k, set()).add(_normalise_value(v))
-            keys = list(t.get("params") or []) + sorted(k for k in values if k not in (t.get("params") or []))
-            rows.append({"base_task": name, "label": t.get("label", name), "guess_rate": t.get("guess_rate", 0.0),
+            keys = list(t.params) + sorted(k for k in values if k not in t.params)
+            rows.append({"base_task": name, "label": t.label, "guess_rate": t.guess_rate,
                          "params": keys, "values": {k: _value_order(values.get(k, ())) for k in keys},
                          "points": int(mask.sum()),
                          "samples": int(counts[code])})
@@ -296,19 +297,17 @@ class Dataset:
 
     def views(self) -> pd.DataFrame:
         """Named projections from dataset.json: task, two (or more) group-by dims, fixed filters."""
-        return pd.DataFrame(self.meta["views"], columns=["name", "base_task", "group_by", "filters"])
+        return pd.DataFrame([v.to_json() for v in self.meta.views], columns=["name", "base_task", "group_by",
+                                                                            "filters"])
 
-    def view(self, name: str) -> dict[str, Any]:
-        for v in self.meta["views"]:
-            if v["name"] == name:
-                return v
-        raise InputError(f"unknown view {name!r}; views: {listing([v['name'] for v in self.meta['views']])}")
+    def view(self, name: str) -> ViewMeta:
+        return self.meta.view(name)
 
     def eval_labels(self) -> dict[str, str]:
-        return {e["eval_id"]: e["label"] for e in self.meta["evals"]}
+        return self.meta.eval_labels
 
     def max_tokens(self) -> dict[str, int | None]:
-        return {e["eval_id"]: e.get("max_tokens") for e in self.meta["evals"]}
+        return self.meta.max_tokens
 
     # ----------------------------------------------------------- dimensions
     @cached_property
@@ -317,8 +316,7 @@ class Dataset:
         names = ["eval_id", "model", "template", "sampler", "base_task", "outcome"]
         names += [f"params.{k}" for k in sorted({k for p in self._params_dict for k in p})]
         names += [f"manifold.{k}" for k in sorted({k for m in self._manifold_dict for k in m})]
-        names += [f"groups.{k}" for k in sorted({parse_tag(t)[0] for e in self.meta["evals"]
-                                                  for t in e.get("groups", [])})]
+        names += [f"groups.{k}" for k in self.meta.group_keys]
         return names
 
     def dimension(self, name: str) -> Dimension:
@@ -337,25 +335,14 @@ class Dataset:
         if name == "base_task":
             return Dimension(name, self._point_task.astype(np.int32), list(self._task_names))
         if name in ("eval_id", "model", "template", "sampler") or name.startswith("groups."):
-            by_id = {e["eval_id"]: e for e in self.meta["evals"]}
-            per_eval = [self._eval_attr(by_id[eid], name) for eid in self._eval_ids]
+            by_id = {e.eval_id: e for e in self.meta.evals}
+            per_eval = [by_id[eid].attribute(name) for eid in self._eval_ids]
             return self._coded(name, per_eval, self._point_eval)
         prefix, key = name.split(".", 1)
         source, codes = ((self._params_dict, self._point_pr) if prefix == "params"
                          else (self._manifold_dict, self._point_mf))
         per_entry = [_normalise_value(d.get(key)) for d in source]
         return self._coded(name, per_entry, codes)
-
-    @staticmethod
-    def _eval_attr(e: Mapping[str, Any], name: str) -> Any:
-        if name.startswith("groups."):
-            key = name.split(".", 1)[1]
-            for tag in e.get("groups", []):
-                k, v = parse_tag(tag)
-                if k == key:
-                    return v
-            return None
-        return e.get(name)
 
     @staticmethod
     def _coded(name: str, per_entry: list[Any], entry_codes: np.ndarray) -> Dimension:
@@ -370,7 +357,7 @@ class Dataset:
         parsed = flt.parse_filters(filters)
         for key, values in parsed.items():
             if key == "groups":
-                known = sorted({t for e in self.meta["evals"] for t in e.get("groups", [])})
+                known = self.meta.tags
                 for tags in values:
                     for tag in tags:
                         if tag not in known:
@@ -407,7 +394,7 @@ class Dataset:
         return (point[:, None] & outcome[None, :]).ravel()
 
     def _groups_mask(self, items: list[list[str]]) -> np.ndarray:
-        by_id = {e["eval_id"]: set(e.get("groups", [])) for e in self.meta["evals"]}
+        by_id = {e.eval_id: set(e.groups) for e in self.meta.evals}
         return np.array([any(set(item) <= by_id[eid] for item in items) for eid in self._eval_ids], bool)
 
     # ------------------------------------------------------------ grouping

@@ -24,17 +24,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from app.engine.errors import InputError, listing
+from app.engine.meta import SAMPLES_FILE, DatasetMeta
 from app.engine.schema import (
     OPTIONAL_COLUMNS,
     OUTCOMES,
     REQUIRED_COLUMNS,
     SAMPLES_SCHEMA,
     canonical_json,
-    eval_id as make_eval_id,
-    parse_tag,
 )
 
-SAMPLES_FILE = "samples.parquet"
 ROW_GROUP_SIZE = 1 << 20
 
 
@@ -48,89 +46,27 @@ def resolve_dataset_path(path: str | os.PathLike) -> Path:
     return p
 
 
-def read_meta(path: str | os.PathLike) -> dict[str, Any]:
+def read_meta(path: str | os.PathLike) -> DatasetMeta:
     """Load and check ``dataset.json``; a broken file is an InputError naming it."""
     p = resolve_dataset_path(path)
     try:
-        meta = json.loads(p.read_text(encoding="utf-8"))
+        doc = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{p}: not a readable dataset.json ({exc})") from None
-    return normalise_meta(meta, where=str(p))
+    return DatasetMeta.from_json(doc, where=str(p))
 
 
 def normalise_meta(meta: Any, where: str = "dataset.json") -> dict[str, Any]:
-    """Fill defaults and reject shapes the engine cannot use."""
-    if not isinstance(meta, dict):
-        raise InputError(f"{where}: top level must be a JSON object")
-    for key in ("evals", "tasks"):
-        if not isinstance(meta.get(key, []), list):
-            raise InputError(f"{where}: '{key}' must be a list")
-    evals = []
-    for i, ev in enumerate(meta.get("evals", [])):
-        if not isinstance(ev, dict) or "model" not in ev:
-            raise InputError(f"{where}: evals[{i}] needs at least a 'model'")
-        template = str(ev.get("template", "default"))
-        sampler = str(ev.get("sampler", "default"))
-        model = str(ev["model"])
-        groups = ev.get("groups", []) or []
-        for tag in groups:
-            try:
-                parse_tag(str(tag))
-            except ValueError as exc:
-                raise InputError(f"{where}: evals[{i}]: {exc}") from None
-        out = {
-            "eval_id": str(ev.get("eval_id") or make_eval_id(model, template, sampler)),
-            "model": model,
-            "template": template,
-            "sampler": sampler,
-            "label": str(ev.get("label") or f"{model} ({template}, {sampler})"),
-            "groups": [str(t) for t in groups],
-        }
-        if ev.get("max_tokens") is not None:
-            out["max_tokens"] = int(ev["max_tokens"])
-        evals.append(out)
-    tasks = []
-    for i, task in enumerate(meta.get("tasks", [])):
-        if not isinstance(task, dict) or "base_task" not in task:
-            raise InputError(f"{where}: tasks[{i}] needs a 'base_task'")
-        tasks.append(
-            {
-                "base_task": str(task["base_task"]),
-                "label": str(task.get("label") or task["base_task"]),
-                "guess_rate": float(task.get("guess_rate", 0.0) or 0.0),
-                "params": [str(k) for k in task.get("params", [])],
-            }
-        )
-    views = []
-    for i, view in enumerate(meta.get("views", []) or []):
-        if not isinstance(view, dict) or not {"name", "base_task", "group_by"} <= view.keys():
-            raise InputError(f"{where}: views[{i}] needs 'name', 'base_task' and 'group_by'")
-        views.append(
-            {
-                "name": str(view["name"]),
-                # None: a cross-task view (e.g. base_task x context length).
-                "base_task": None if view["base_task"] is None else str(view["base_task"]),
-                "group_by": [str(d) for d in view["group_by"]],
-                "filters": dict(view.get("filters") or {}),
-            }
-        )
-    return {
-        "name": str(meta.get("name") or "dataset"),
-        "title": str(meta.get("title") or meta.get("name") or "dataset"),
-        "samples": str(meta.get("samples") or SAMPLES_FILE),
-        "evals": evals,
-        "tasks": tasks,
-        "views": views,
-        "provenance": dict(meta.get("provenance") or {}),
-    }
+    """Fill defaults and reject shapes the engine cannot use (the JSON form of :class:`DatasetMeta`)."""
+    return DatasetMeta.from_json(meta, where).to_json()
 
 
-def read_samples(meta_path: Path, meta: dict[str, Any], columns: Iterable[str] | None = None,
+def read_samples(meta_path: Path, meta: DatasetMeta, columns: Iterable[str] | None = None,
                  dictionary: Iterable[str] = ()) -> pa.Table:
     """Read the samples Parquet named by ``meta``; a missing or corrupt file is an InputError."""
-    path = meta_path.parent / meta["samples"]
+    path = meta_path.parent / meta.samples
     if not path.resolve().is_relative_to(meta_path.parent.resolve()):
-        raise InputError(f"{meta_path}: samples file {meta['samples']!r} lies outside the dataset folder")
+        raise InputError(f"{meta_path}: samples file {meta.samples!r} lies outside the dataset folder")
     try:
         schema = pq.read_schema(path)
         missing = [c for c in (columns or REQUIRED_COLUMNS) if c not in schema.names]
@@ -259,8 +195,8 @@ def write_dataset(out: str | os.PathLike, meta: dict[str, Any], samples: pa.Tabl
     existing = out / "dataset.json"
     table = new
     if merge and existing.is_file():
-        old_meta = read_meta(existing)
-        old = conform_samples(read_samples(existing, old_meta))
+        old_meta = read_meta(existing).to_json()
+        old = conform_samples(read_samples(existing, DatasetMeta.from_json(old_meta)))
         keep = pc.invert(pc.is_in(_point_keys(old), value_set=new_points))
         summary.replaced_points = len(pc.unique(_point_keys(old.filter(pc.invert(keep))))) if len(old) else 0
         kept = old.filter(keep)
@@ -316,7 +252,7 @@ def _commit(out: Path, meta: dict[str, Any], table: pa.Table) -> None:
         raise InputError(f"{out} exists and is not a folder")
     old_samples = None
     if (out / "dataset.json").is_file():
-        old_samples = read_meta(out / "dataset.json")["samples"]
+        old_samples = read_meta(out / "dataset.json").samples
     # Alternate names so the old file stays valid until the JSON naming the new one lands.
     digest = hashlib.sha256(os.urandom(16)).hexdigest()[:8]
     name = f"samples-{digest}.parquet" if (out / SAMPLES_FILE).exists() else SAMPLES_FILE

@@ -69,7 +69,7 @@ def _existing(out: Path) -> dict[str, Any] | None:
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} exists and is not a folder")
     if (out / "dataset.json").is_file():
-        return read_meta(out)
+        return read_meta(out).to_json()
     if out.is_dir() and any(out.iterdir()):
         raise InputError(f"--out {out} is a non-empty folder without a dataset.json; choose a new or empty folder")
     return None

@@ -126,11 +126,9 @@ def base_meta(name: str, ds: Dataset, parsed: Mapping[str, Any], group_by: Any, 
 
 def token_provenance_note(ds: Dataset) -> list[str]:
     """Say so when token counts are estimates, with the importer's own account of how."""
-    prov = ds.meta.get("provenance") or {}
-    if prov.get("tokens") != "estimated":
+    if not ds.meta.tokens_estimated:
         return []
-    methods = [i.get("tokens_method") for i in prov.get("imports", [])
-               if isinstance(i, dict) and i.get("tokens_method")]
-    how = f" ({'; '.join(dict.fromkeys(methods))})" if methods else ""
+    methods = ds.meta.tokens_methods
+    how = f" ({'; '.join(methods)})" if methods else ""
     return [f"Token counts in this dataset are estimated, not counted by the model's tokenizer{how}."]
 

@@ -10,6 +10,7 @@ import pandas as pd
 from app.engine import filters as flt
 from app.engine.dataset import Dataset
 from app.engine.errors import InputError, listing
+from app.engine.meta import ViewMeta
 from app.figures import surface as fig_surface
 from app.figures.common import axis_label, dim_label, short
 from app.projections.base import (NONE, Projection, base_meta, check_truncation, empty_error, eval_order,
@@ -21,32 +22,31 @@ CROSS_TASK = "cross-task"
 CLIFF_STEP = 0.5      # a jump this large between neighbouring cells is a cliff, not a slope
 
 
-def select_views(ds: Dataset, parsed: Mapping[str, Any], names: list[str] | None) -> list[dict[str, Any]]:
+def select_views(ds: Dataset, parsed: Mapping[str, Any], names: list[str] | None) -> list[ViewMeta]:
     """Named views (each must be 2-D), or every 2-D view of the filtered tasks."""
     if names:
         chosen = [ds.view(n) for n in names]
-        bad = [v["name"] for v in chosen if len(v["group_by"]) != 2]
+        bad = [v.name for v in chosen if not v.is_2d]
         if bad:
             raise InputError(f"surface needs views with exactly two group-by dimensions; {listing(bad)} "
                              f"{'has' if len(bad) == 1 else 'have'} a different number")
         return chosen
-    two_d = [v for v in ds.meta["views"] if len(v["group_by"]) == 2]
     tasks = parsed.get("base_task")
-    chosen = [v for v in two_d if (v["base_task"] in tasks if tasks else True)]
+    chosen = [v for v in ds.meta.views_2d if (v.base_task in tasks if tasks else True)]
     if not chosen:
         where = f"for task(s) {listing(tasks)}" if tasks else f"in dataset {ds.name!r}"
-        have = listing([f"{v['name']} ({len(v['group_by'])} dims)" for v in ds.meta["views"]])
+        have = listing([f"{v.name} ({len(v.group_by)} dims)" for v in ds.meta.views])
         raise InputError(f"surface: no view with exactly two group-by dimensions {where} (views: {have}); "
                          "a surface needs a task with two varying parameters: add a view to dataset.json "
                          "or re-import so views are proposed")
     return chosen
 
 
-def _view_filters(ds: Dataset, parsed: Mapping[str, Any], view: Mapping[str, Any]) -> dict[str, Any] | None:
+def _view_filters(ds: Dataset, parsed: Mapping[str, Any], view: ViewMeta) -> dict[str, Any] | None:
     """User filters AND the view's own; None when they cannot both hold."""
-    own = ds.parse_filters(view.get("filters") or {})
-    if view["base_task"] is not None:
-        own = flt.merge(own, {"base_task": [view["base_task"]]})
+    own = ds.parse_filters(view.filters)
+    if view.base_task is not None:
+        own = flt.merge(own, {"base_task": [view.base_task]})
     merged = flt.merge(parsed, own)
     if any(isinstance(v, list) and not v for v in merged.values()):
         return None
@@ -91,20 +91,20 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", views: list[s
     frames, notes = [], []
     for view in chosen:
         merged = _view_filters(ds, parsed, view)
-        x, y = view["group_by"]
+        x, y = view.group_by
         rows = ds.aggregate(merged, ["eval_id", x, y], truncation) if merged is not None else pd.DataFrame()
         if rows.empty:
-            notes.append(f"View {view['name']!r}: no samples under these filters; left out.")
+            notes.append(f"View {view.name!r}: no samples under these filters; left out.")
             continue
         xs = [v for v in ds.dimension(x).values if v in set(rows[x])]
         ys = [v for v in ds.dimension(y).values if v in set(rows[y])]
-        panels.append((view["base_task"] or CROSS_TASK, fig_surface.Panel(view["name"], x, y, rows, xs, ys)))
+        panels.append((view.base_task or CROSS_TASK, fig_surface.Panel(view.name, x, y, rows, xs, ys)))
         safe, trunc = fig_surface.marks(rows)
-        extra = {} if "base_task" in (x, y) else {"base_task": view["base_task"]}   # a cross-task view keeps its own
-        frames.append(rows.assign(view=view["name"], **extra, safe_zone=safe.to_numpy(),
+        extra = {} if "base_task" in (x, y) else {"base_task": view.base_task}   # a cross-task view keeps its own
+        frames.append(rows.assign(view=view.name, **extra, safe_zone=safe.to_numpy(),
                                   truncation_mark=trunc.to_numpy()))
     if not panels:
-        raise empty_error(ds, parsed, f"surface over view(s) {listing([v['name'] for v in chosen])}")
+        raise empty_error(ds, parsed, f"surface over view(s) {listing([v.name for v in chosen])}")
 
     labels = eval_order(ds, pd.concat([p.rows["eval_id"] for _, p in panels]))
     for _, p in panels:   # one line per view, plus one per cliff: readable with many evals

@@ -78,7 +78,7 @@ def _clear_previous(out: Path) -> None:
     meta_path, truth_path = out / "dataset.json", out / TRUTH_FILE
     if not (meta_path.is_file() and truth_path.is_file()):
         return
-    samples = read_meta(meta_path)["samples"]
+    samples = read_meta(meta_path).samples
     meta_path.unlink()
     (out / samples).unlink(missing_ok=True)
     truth_path.unlink()
@@ -102,7 +102,7 @@ def write_demo(out: str | os.PathLike, scale: str = "demo", seed: int = DEFAULT_
     _clear_previous(out)
     summary = write_dataset(out, build_meta(plan, seed), table, merge=False)
     del table
-    samples = out / read_meta(summary.path)["samples"]
+    samples = out / read_meta(summary.path).samples
     _write_json(truth, out / TRUTH_FILE)
     return DemoResult(paths=[summary.path, samples, out / TRUTH_FILE], counts=plan.counts(),
                       seconds=time.perf_counter() - started, problems=check(truth, plan), truth=truth)

@@ -82,7 +82,7 @@ def filter_bar(state: State, ds: Dataset) -> dbc.Card:
     tasks = ds.tasks()
     task_options = [{"label": (t.label if t.label == t.base_task else f"{t.label} ({t.base_task})"),
                      "value": t.base_task} for t in tasks.itertuples()]
-    tags = sorted({t for e in ds.meta["evals"] for t in e.get("groups", [])})
+    tags = ds.meta.tags
     groups = state.filters.get("groups")
     groups_hint = _groups_example(ds) if tags else "this dataset's evals have no group tags"
     other_hint = _other_example(ds)
@@ -125,7 +125,7 @@ def filter_bar(state: State, ds: Dataset) -> dbc.Card:
 
 def _groups_example(ds: Dataset) -> str:
     """An OR of one eval's tag and another eval's two tags ANDed: matches something, shows both forms."""
-    tagged = [e["groups"] for e in ds.meta["evals"] if e.get("groups")]
+    tagged = [list(e.groups) for e in ds.meta.evals if e.groups]
     first, last = tagged[0], tagged[-1]
     return json.dumps([last[0], first[:2]] if len(first) >= 2 else [first[0]], ensure_ascii=False)
 
@@ -173,8 +173,8 @@ def _option_control(opt: Option, value: Any, ds: Dataset, state: State) -> Any:
         return dbc.Input(id=cid, type="number", value=value, min=opt.minimum, max=opt.maximum, step=1,
                          debounce=True, size="sm", style={"width": "7rem"})
     tasks = state.filters.get("base_task")
-    views = [v for v in ds.meta["views"] if len(v["group_by"]) == 2 and (not tasks or v["base_task"] in tasks)]
-    return dcc.Dropdown(id=cid, options=[{"label": v["name"], "value": v["name"]} for v in views],
+    views = [v for v in ds.meta.views_2d if not tasks or v.base_task in tasks]
+    return dcc.Dropdown(id=cid, options=[{"label": v.name, "value": v.name} for v in views],
                         value=list(value), multi=True, debounce=True, placeholder="every view of the tasks",
                         className="opt-dropdown-wide")
 

@@ -50,7 +50,7 @@ def _split_values(services: Services, state: State) -> list[Any]:
         try:
             if state.page == "surface":
                 chosen = select_views(ds, ds.parse_filters(state.filters), list(state.options["view"]) or None)
-                values = list(dict.fromkeys(v["base_task"] for v in chosen if v.get("base_task")))
+                values = list(dict.fromkeys(v.base_task for v in chosen if v.base_task))
             else:
                 column = ds.aggregate(state.filters, [state.split], quantiles=False)[state.split]
                 values = [v for v in column.tolist() if v is not None]

@@ -95,20 +95,20 @@ def _tasks_table(ds: Dataset, state: State, registry: Registry) -> dbc.Table:
 
 
 def _views_table(ds: Dataset, state: State, registry: Registry) -> Any:
-    views = ds.meta.get("views") or []
+    views = ds.meta.views
     if not views:
         return html.P("This dataset defines no views, so the surface page has nothing to draw.",
                       className="text-muted small")
     head = html.Thead(html.Tr([html.Th(h) for h in ("View", "Task", "Group by", "Fixed filters", "Open")]))
     rows = []
     for v in views:
-        two_d = len(v["group_by"]) == 2
-        target = State("surface", state.dataset, {"base_task": [v["base_task"]]} if v.get("base_task") else {},
-                       state.truncation, {"view": (v["name"],), "split_by": "base_task"})
+        two_d = v.is_2d
+        target = State("surface", state.dataset, {"base_task": [v.base_task]} if v.base_task else {},
+                       state.truncation, {"view": (v.name,), "split_by": "base_task"})
         rows.append(html.Tr([
-            html.Td(v["name"]), html.Td(html.Code(v.get("base_task") or "—")),
-            html.Td(" × ".join(v["group_by"])),
-            html.Td(html.Code(str(v.get("filters") or {})) if v.get("filters") else "—"),
+            html.Td(v.name), html.Td(html.Code(v.base_task or "—")),
+            html.Td(" × ".join(v.group_by)),
+            html.Td(html.Code(str(dict(v.filters))) if v.filters else "—"),
             html.Td(_link("surface", "surface", encode(target, registry)) if two_d else
                     html.Span("not 2-D", className="text-muted")),
         ]))
@@ -123,8 +123,8 @@ def overview_layout(query: Mapping[str, Any]) -> Any:
     decoded = decode(OVERVIEW, query, services.registry)
     state, registry = decoded.state, services.registry
     ds = registry.get(state.dataset)
-    prov = ds.meta.get("provenance") or {}
-    facts = (f"{len(ds.meta['evals'])} evals × {len(ds.tasks())} tasks, {ds.n_samples:,} samples · "
+    prov = ds.meta.provenance
+    facts = (f"{len(ds.meta.evals)} evals × {len(ds.tasks())} tasks, {ds.n_samples:,} samples · "
              f"dataset '{ds.name}'" + (f" · source: {prov['source']}" if prov.get("source") else "")
              + (f" · tokens: {prov['tokens']}" if prov.get("tokens") else ""))
     return html.Div([

@@ -47,7 +47,7 @@ def discover(root: Path) -> list[Entry]:
         except InputError as exc:  # one broken folder must not hide the others
             log.warning("skipping dataset %s: %s", path, exc)
             continue
-        name = str(meta.get("name") or path.parent.name)
+        name = meta.name or path.parent.name
         if name in seen:
             name = f"{name}-{path.parent.name}"
         n = 2
@@ -55,7 +55,7 @@ def discover(root: Path) -> list[Entry]:
         while name in seen:
             name, n = f"{base}-{n}", n + 1
         seen.add(name)
-        entries.append(Entry(name, str(meta.get("title") or name), path.resolve()))
+        entries.append(Entry(name, meta.title or name, path.resolve()))
     return entries
 
 

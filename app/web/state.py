@@ -158,7 +158,7 @@ def check_filters(raw: Any, ds: Dataset) -> tuple[dict[str, Any], list[str]]:
         except InputError as exc:
             problem = str(exc)
         if key == "groups":
-            known = {t for e in ds.meta["evals"] for t in e.get("groups", [])}
+            known = set(ds.meta.tags)
             keep = [item for item in values if set(item) <= known]
         elif key in ds.dimension_names:
             valid = ds.dimension(key).values

@@ -33,7 +33,7 @@ def test_safe_zone_cells_are_marked(demo, truth):
     p = surface.run(demo, filters={"eval_id": [zone["eval_id"]]})
     for view in zone["views"]:
         rows = p.rows[p.rows["view"] == view["view"]]
-        x, y = demo.view(view["view"])["group_by"]
+        x, y = demo.view(view["view"]).group_by
         got = {(a, b) for a, b, s in zip(rows[x], rows[y], rows["safe_zone"]) if s}
         want = {(c[x.split(".")[1]], c[y.split(".")[1]]) for c in view["safe_cells"]}
         assert got == want, view["view"]

@@ -61,8 +61,10 @@ def memory_child(path: str, runs: int, seed: int) -> None:
 
 
 def peak_rss_mb() -> float:
-    """This process's own high-water mark. (ru_maxrss would also count the parent's
-    memory, which Linux carries across the exec of a vforked child.)"""
+    """The process's own high-water mark.
+
+    ru_maxrss would also count the parent's memory, which Linux carries across the exec of a vforked child.
+    """
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024

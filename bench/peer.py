@@ -20,7 +20,7 @@ _STATS = """
     quantile_cont(completion_tokens, 0.95) AS tokens_p95
 """
 
-_RATES = f"""
+_RATES = """
 SELECT *, greatest(least(accuracy, 1), 0) AS p FROM (
   SELECT *, (correct - g_all) / n AS accuracy,
          truncated / (correct + incorrect + invalid + truncated) AS truncation_rate,

@@ -5,7 +5,8 @@
 >>> ds.aggregate(filters={"base_task": "arithmetic"}, group_by=["eval_id"])
 """
 
-from app.engine.dataset import STAT_COLUMNS, Dataset, Dimension
+from app.engine.dataset import STAT_COLUMNS, Dataset
+from app.engine.dimensions import Dimension
 from app.engine.errors import InputError
 from app.engine.filters import parse_filters
 from app.engine.schema import OUTCOMES, eval_id

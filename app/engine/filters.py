@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from app.engine.errors import InputError, listing
 from app.engine.schema import DIM_PREFIXES, EVAL_DIMS
+from app.engine.schema import canonical_json as canonical_json  # the cache key and URL form of parsed filters
 
 SCALAR_KEYS: tuple[str, ...] = EVAL_DIMS + ("base_task", "outcome")
 GRAMMAR_HINT = ('expected a JSON object such as {"eval_id": ["3f9a1c"], "base_task": "arithmetic", '
@@ -33,6 +34,7 @@ def is_dimension(key: str) -> bool:
 
 
 def valid_keys_text() -> str:
+    """The filter keys for error messages and help texts."""
     return ", ".join(SCALAR_KEYS + ("groups", "params.<key>", "manifold.<key>", "groups.<key>"))
 
 
@@ -89,11 +91,6 @@ def parse_filters(raw: str | Mapping[str, Any] | None) -> dict[str, Any]:
         else:
             out[key] = sorted(set(_scalars(key, raw[key])), key=_sort_key)
     return out
-
-
-def canonical_json(filters: Mapping[str, Any]) -> str:
-    """The cache key and URL form of already-parsed filters."""
-    return json.dumps(filters, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def merge(*parts: Mapping[str, Any]) -> dict[str, Any]:

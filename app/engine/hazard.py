@@ -7,12 +7,25 @@ simply the share of the series' samples that ended in k before that token.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
+from app.bounds import BUCKET_SIZE_MAX, BUCKET_SIZE_MIN
+from app.engine.errors import InputError
 from app.engine.schema import OUTCOME_CODE, OUTCOMES
 
 N_OUT = len(OUTCOMES)
+
+
+def check_bucket_size(value: Any) -> int:
+    """The one check of a bin width (engine, CLI, dashboard): a whole number of tokens within the bounds."""
+    if (not isinstance(value, (int, np.integer)) or isinstance(value, bool)
+            or not BUCKET_SIZE_MIN <= value <= BUCKET_SIZE_MAX):
+        raise InputError(f"bucket size (--bucket-size) must be a whole number of tokens from {BUCKET_SIZE_MIN} to "
+                         f"{BUCKET_SIZE_MAX}, not {value!r}")
+    return int(value)
 
 
 def event_names(split_invalid: bool) -> tuple[str, ...]:
@@ -47,7 +60,7 @@ def hazard_table(series: np.ndarray, outcome: np.ndarray, tokens: np.ndarray, fr
         if last[s] < 0:
             continue
         j = np.arange(last[s] + 1)
-        part = {col: [frame.iloc[s][col]] * len(j) for col in frame.columns}
+        part: dict[str, Any] = {col: [frame.iloc[s][col]] * len(j) for col in frame.columns}
         part.update(bin=j, bin_start=j * bucket_size, bin_end=(j + 1) * bucket_size,
                     samples=np.full(len(j), int(total[s, 0])), at_risk=at_risk[s, j].astype(np.int64))
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -216,7 +216,7 @@ class DatasetMeta:
     @property
     def tokens_methods(self) -> list[str]:
         """How each import estimated its tokens, in import order, without repeats."""
-        methods = [i.get("tokens_method") for i in self.provenance.get("imports", [])
+        methods = [str(i["tokens_method"]) for i in self.provenance.get("imports", [])
                    if isinstance(i, Mapping) and i.get("tokens_method")]
         return list(dict.fromkeys(methods))
 
@@ -252,8 +252,65 @@ class DatasetMeta:
         )
 
 
+TOKEN_KINDS: tuple[str, ...] = ("exact", "estimated")
+
+
+@dataclass(frozen=True)
+class ImportMeta:
+    """What one import read: evals, tasks and views, where they came from and how tokens were counted.
+
+    Adapters build it; :meth:`dataset` turns it into the :class:`DatasetMeta` the store writes
+    (or merges into the target). A record field an import leaves at its default (an eval's
+    label, groups or max_tokens; a task's label or params) keeps what the target already says.
+    ``details`` is adapter-specific provenance (grading rules, runs read, ...), kept as given.
+    """
+
+    evals: tuple[EvalMeta, ...] = ()
+    tasks: tuple[TaskMeta, ...] = ()
+    views: tuple[ViewMeta, ...] = ()
+    source: str = ""
+    tokens: str | None = None  # "exact" or "estimated"; None when the source has no token counts
+    tokens_method: str | None = None  # how estimated tokens were computed, in words
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in ("evals", "tasks", "views"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        object.__setattr__(self, "details", dict(self.details))
+        if self.tokens is not None and self.tokens not in TOKEN_KINDS:
+            raise ValueError(f"tokens must be one of {', '.join(TOKEN_KINDS)} or None, not {self.tokens!r}")
+
+    def record(self, adapter: str, imported: str) -> dict[str, Any]:
+        """The entry of this import in ``provenance.imports``."""
+        out: dict[str, Any] = {"adapter": adapter, "imported": imported, "source": self.source}
+        if self.tokens is not None:
+            out["tokens"] = self.tokens
+        if self.tokens_method is not None:
+            out["tokens_method"] = self.tokens_method
+        return {**out, **self.details}
+
+    def dataset(self, adapter: str, imported: str, *, name: str | None = None,
+                previous: DatasetMeta | None = None) -> DatasetMeta:
+        """The dataset description this import writes: its records, and provenance over every import so far.
+
+        ``name`` None means "keep the target's name" (the default name never replaces one on merge);
+        ``previous`` is the dataset merged into, whose ``provenance.imports`` this import extends.
+        """
+        old = dict(previous.provenance) if previous is not None else {}
+        imports = list(old.get("imports") or []) + [self.record(adapter, imported)]
+        entries = [i for i in imports if isinstance(i, Mapping)]
+        tokens = {i.get("tokens") for i in entries} | ({old["tokens"]} if old.get("tokens") else set())
+        tokens.discard(None)
+        sources = dict.fromkeys(str(i["source"]) for i in entries if i.get("source"))
+        provenance = {**old, "source": "; ".join(sources), "imported": imported, "imports": imports}
+        if tokens:  # one estimated import makes the dataset's token counts estimated
+            provenance["tokens"] = "estimated" if "estimated" in tokens else tokens.pop()
+        return DatasetMeta(name=name or DEFAULT_NAME, title=name or "", evals=self.evals, tasks=self.tasks,
+                           views=self.views, provenance=provenance)
+
+
 def _records(kind: Any, items: Iterable[Any] | None, where: str) -> tuple[Any, ...]:
     return tuple(kind.from_json(item, f"{where}[{i}]") for i, item in enumerate(items or []))
 
 
-__all__ = ["DatasetMeta", "EvalMeta", "TaskMeta", "ViewMeta", "SAMPLES_FILE"]
+__all__ = ["DatasetMeta", "EvalMeta", "ImportMeta", "TaskMeta", "ViewMeta", "SAMPLES_FILE"]

@@ -6,10 +6,22 @@ computed once from sums, never averaged from per-point rates.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+from app.engine.errors import InputError
 
 Z = 1.96
 TRUNCATION_MODES = ("failure", "separate")
+
+
+def check_truncation(mode: Any) -> str:
+    """The one check of a truncation mode (engine, projections, dashboard): ``mode`` when valid."""
+    if not isinstance(mode, str) or mode not in TRUNCATION_MODES:
+        raise InputError(f"truncation must be {' or '.join(TRUNCATION_MODES)}, not {mode!r}; "
+                         f"valid: {', '.join(TRUNCATION_MODES)}")
+    return mode
 
 
 def excess_trials(correct, incorrect, invalid, truncated, guess_all, guess_untruncated,
@@ -19,14 +31,13 @@ def excess_trials(correct, incorrect, invalid, truncated, guess_all, guess_untru
     ``failure``: a truncation is a failed trial. ``separate``: truncated samples
     are left out of the trials and their guess mass with them.
     """
+    truncation = check_truncation(truncation)
     c, w, i, t = (np.asarray(x, dtype=np.float64) for x in (correct, incorrect, invalid, truncated))
     if truncation == "failure":
         g = np.asarray(guess_all, dtype=np.float64)
         return c - g, c + w + i + t - g
-    if truncation == "separate":
-        g = np.asarray(guess_untruncated, dtype=np.float64)
-        return c - g, c + w + i - g
-    raise ValueError(f"truncation must be one of {', '.join(TRUNCATION_MODES)}, not {truncation!r}")
+    g = np.asarray(guess_untruncated, dtype=np.float64)
+    return c - g, c + w + i - g
 
 
 def wilson(p, n, z: float = Z) -> tuple[np.ndarray, np.ndarray]:

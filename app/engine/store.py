@@ -14,17 +14,17 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from app.engine.errors import InputError, listing
-from app.engine.meta import SAMPLES_FILE, DatasetMeta
+from app.engine.meta import DEFAULT_NAME, SAMPLES_FILE, DatasetMeta, EvalMeta, TaskMeta, ViewMeta
 from app.engine.schema import (
     OPTIONAL_COLUMNS,
     OUTCOMES,
@@ -125,12 +125,6 @@ def _point_keys(table: pa.Table) -> pa.ChunkedArray:
     return pc.binary_join_element_wise(table["eval_id"], table["base_task"], table["params"], "\x1f")
 
 
-def _merge_records(old: list[dict], new: list[dict], key: str) -> list[dict]:
-    merged = {r[key]: r for r in old}
-    merged.update({r[key]: r for r in new})
-    return list(merged.values())
-
-
 def _task_params(table: pa.Table) -> dict[str, dict[str, set]]:
     """Distinct values of every param key, per task (from distinct points only)."""
     pairs = table.select(["base_task", "params"]).group_by(["base_task", "params"]).aggregate([])
@@ -142,35 +136,81 @@ def _task_params(table: pa.Table) -> dict[str, dict[str, set]]:
     return out
 
 
-def propose_views(tasks: list[dict], params: dict[str, dict[str, set]]) -> list[dict]:
+def propose_views(tasks: Iterable[TaskMeta], params: dict[str, dict[str, set]]) -> list[ViewMeta]:
     """Every pair of a task's varying params is a 2-D view (spec §6)."""
     views = []
     for task in tasks:
-        values = params.get(task["base_task"], {})
-        varying = [k for k in task["params"] if len(values.get(k, ())) > 1]
+        values = params.get(task.base_task, {})
+        varying = [k for k in task.params if len(values.get(k, ())) > 1]
         for a, b in itertools.combinations(varying, 2):
-            views.append({"name": f"{task['base_task']}: {a} x {b}", "base_task": task["base_task"],
-                          "group_by": [f"params.{a}", f"params.{b}"], "filters": {}})
+            views.append(ViewMeta(name=f"{task.base_task}: {a} x {b}", base_task=task.base_task,
+                                  group_by=(f"params.{a}", f"params.{b}")))
     return views
 
 
-def finish_meta(meta: dict[str, Any], table: pa.Table) -> dict[str, Any]:
-    """Tasks get their param keys, tasks without a view get proposed views."""
+_Key = TypeVar("_Key")
+_Rec = TypeVar("_Rec")
+
+
+def _merge_records(old: Iterable[_Rec], new: Iterable[_Rec], key: Callable[[_Rec], _Key],
+                   combine: Callable[[_Rec, _Rec], _Rec] | None = None) -> tuple[_Rec, ...]:
+    """Old records in their order (one the new side also has: replaced, or ``combine(old, new)``), new appended."""
+    merged = {key(r): r for r in old}
+    for r in new:
+        k = key(r)
+        merged[k] = combine(merged[k], r) if combine is not None and k in merged else r
+    return tuple(merged.values())
+
+
+def _merge_eval(old: EvalMeta, new: EvalMeta) -> EvalMeta:
+    """The new eval, except that what it leaves at the default keeps the old value."""
+    default_label = EvalMeta(model=new.model, template=new.template, sampler=new.sampler).label
+    return replace(new, label=old.label if new.label == default_label else new.label,
+                   groups=new.groups or old.groups,
+                   max_tokens=old.max_tokens if new.max_tokens is None else new.max_tokens)
+
+
+def _merge_task(old: TaskMeta, new: TaskMeta) -> TaskMeta:
+    """The new task (its guess rate always wins); a default label or empty params keep the old ones."""
+    return replace(new, label=old.label if new.label == new.base_task else new.label,
+                   params=new.params or old.params)
+
+
+def merge_meta(old: DatasetMeta, new: DatasetMeta) -> DatasetMeta:
+    """``new`` merged into ``old``: records matched by eval_id, base_task and view name.
+
+    A new record replaces the old one, but fields it leaves at their defaults (an eval's label,
+    groups, max_tokens; a task's label, params) keep the old values; the default name and title
+    never replace the old ones; provenance keys of ``new`` win.
+    """
+    return replace(
+        old,
+        name=new.name if new.name != DEFAULT_NAME else old.name,
+        title=new.title if new.title != DEFAULT_NAME else old.title,
+        evals=_merge_records(old.evals, new.evals, lambda e: e.eval_id, _merge_eval),
+        tasks=_merge_records(old.tasks, new.tasks, lambda t: t.base_task, _merge_task),
+        views=_merge_records(old.views, new.views, lambda v: v.name),
+        provenance={**old.provenance, **new.provenance},
+    )
+
+
+def finish_meta(meta: DatasetMeta, table: pa.Table) -> DatasetMeta:
+    """Tasks get their param keys, tasks without a view get proposed views, evals without samples go."""
     params = _task_params(table)
-    known = {t["base_task"]: t for t in meta["tasks"]}
+    known = {t.base_task: t for t in meta.tasks}
     for task in sorted(params):
-        entry = known.setdefault(task, {"base_task": task, "label": task, "guess_rate": 0.0, "params": []})
-        keys = list(entry.get("params") or [])
-        entry["params"] = keys + sorted(k for k in params[task] if k not in keys)
-    tasks = sorted(known.values(), key=lambda t: t["base_task"])
-    have_views = {v["base_task"] for v in meta["views"]}
-    views = meta["views"] + propose_views([t for t in tasks if t["base_task"] not in have_views], params)
+        entry = known.get(task) or TaskMeta(base_task=task)
+        keys = list(entry.params)
+        known[task] = replace(entry, params=tuple(keys + sorted(k for k in params[task] if k not in keys)))
+    tasks = sorted(known.values(), key=lambda t: t.base_task)
+    have_views = {v.base_task for v in meta.views}
+    views = list(meta.views) + propose_views([t for t in tasks if t.base_task not in have_views], params)
     eval_ids = set(pc.unique(table["eval_id"]).to_pylist()) if len(table) else set()
-    evals = [e for e in meta["evals"] if e["eval_id"] in eval_ids]
-    unknown = eval_ids - {e["eval_id"] for e in evals}
+    evals = [e for e in meta.evals if e.eval_id in eval_ids]
+    unknown = eval_ids - {e.eval_id for e in evals}
     if unknown:
         raise InputError(f"samples name eval_id(s) {listing(sorted(unknown))} that dataset.json does not describe")
-    return {**meta, "evals": sorted(evals, key=lambda e: e["label"]), "tasks": tasks, "views": views}
+    return replace(meta, evals=tuple(sorted(evals, key=lambda e: e.label)), tasks=tuple(tasks), views=tuple(views))
 
 
 def canonical_order(table: pa.Table) -> pa.Table:
@@ -180,11 +220,16 @@ def canonical_order(table: pa.Table) -> pa.Table:
     return table.take(pc.sort_indices(table, sort_keys=keys))
 
 
-def write_dataset(out: str | os.PathLike, meta: dict[str, Any], samples: pa.Table, *,
+def write_dataset(out: str | os.PathLike, meta: DatasetMeta | Mapping[str, Any], samples: pa.Table, *,
                   merge: bool = True) -> WriteSummary:
-    """Write (or merge into) the dataset folder ``out``; all or nothing."""
+    """Write (or merge into) the dataset folder ``out``; all or nothing.
+
+    ``meta`` is a :class:`DatasetMeta` or a ``dataset.json``-shaped mapping (normalised by
+    ``DatasetMeta.from_json``); merging follows :func:`merge_meta` for the records and replaces
+    every point (eval_id, base_task, params) that ``samples`` holds.
+    """
     out = Path(out)
-    meta = normalise_meta(meta)
+    meta = DatasetMeta.from_json(meta)
     new = conform_samples(samples)
     summary = WriteSummary(path=out / "dataset.json", samples=len(new))
     summary.evals = len(pc.unique(new["eval_id"])) if len(new) else 0
@@ -195,25 +240,19 @@ def write_dataset(out: str | os.PathLike, meta: dict[str, Any], samples: pa.Tabl
     existing = out / "dataset.json"
     table = new
     if merge and existing.is_file():
-        old_meta = read_meta(existing).to_json()
-        old = conform_samples(read_samples(existing, DatasetMeta.from_json(old_meta)))
+        old_meta = read_meta(existing)
+        old = conform_samples(read_samples(existing, old_meta))
         keep = pc.invert(pc.is_in(_point_keys(old), value_set=new_points))
         summary.replaced_points = len(pc.unique(_point_keys(old.filter(pc.invert(keep))))) if len(old) else 0
         kept = old.filter(keep)
         # Optional columns (text, sample, ...) present on one side only are kept, null on the other.
         columns = new.column_names + [c for c in kept.column_names if c not in new.column_names]
         table = pa.concat_tables([_pad_optional(kept, columns), _pad_optional(new, columns)])
-        meta = {
-            **old_meta,
-            "name": meta["name"] if meta["name"] != "dataset" else old_meta["name"],
-            "title": meta["title"] if meta["title"] != "dataset" else old_meta["title"],
-            "evals": _merge_records(old_meta["evals"], meta["evals"], "eval_id"),
-            "tasks": _merge_records(old_meta["tasks"], meta["tasks"], "base_task"),
-            "views": _merge_records(old_meta["views"], meta["views"], "name"),
-            "provenance": {**old_meta["provenance"], **meta["provenance"]},
-        }
+        meta = merge_meta(old_meta, meta)
     meta = finish_meta(meta, table)
-    meta["provenance"].setdefault("imported", datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    provenance = dict(meta.provenance)
+    provenance.setdefault("imported", datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    meta = replace(meta, provenance=provenance)
     table = canonical_order(table)
     summary.total_samples = len(table)
     _commit(out, meta, table)
@@ -229,7 +268,7 @@ def _pad_optional(table: pa.Table, columns: list[str]) -> pa.Table:
     return table.select(columns)
 
 
-def _commit(out: Path, meta: dict[str, Any], table: pa.Table) -> None:
+def _commit(out: Path, meta: DatasetMeta, table: pa.Table) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     fresh = not out.exists() or (out.is_dir() and not any(out.iterdir()))
     if fresh:
@@ -238,9 +277,8 @@ def _commit(out: Path, meta: dict[str, Any], table: pa.Table) -> None:
         os.umask(umask)
         staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; the dataset should not be
         try:
-            meta = {**meta, "samples": SAMPLES_FILE}
             _write_parquet(table, staging / SAMPLES_FILE)
-            _write_json(meta, staging / "dataset.json")
+            _write_json(replace(meta, samples=SAMPLES_FILE), staging / "dataset.json")
             if out.exists():
                 out.rmdir()
             os.rename(staging, out)
@@ -260,7 +298,7 @@ def _commit(out: Path, meta: dict[str, Any], table: pa.Table) -> None:
     tmp_json = out / ".dataset.json.tmp"
     try:
         _write_parquet(table, tmp_samples)
-        _write_json({**meta, "samples": name}, tmp_json)
+        _write_json(replace(meta, samples=name), tmp_json)
         os.replace(tmp_samples, out / name)
         os.replace(tmp_json, out / "dataset.json")
     except BaseException:
@@ -278,13 +316,13 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-def _write_json(meta: dict[str, Any], path: Path) -> None:
+def _write_json(meta: DatasetMeta, path: Path) -> None:
     with open(path, "w", encoding="utf-8") as fh:
-        json.dump(meta, fh, indent=1, ensure_ascii=False)
+        json.dump(meta.to_json(), fh, indent=1, ensure_ascii=False)
         fh.write("\n")
         fh.flush()
         os.fsync(fh.fileno())
 
 
 __all__ = ["read_meta", "read_samples", "write_dataset", "WriteSummary", "resolve_dataset_path",
-           "canonical_json", "propose_views", "conform_samples"]
+           "canonical_json", "propose_views", "conform_samples", "merge_meta", "finish_meta", "normalise_meta"]

@@ -13,8 +13,10 @@ from app.engine.schema import OUTCOMES, eval_id
 from app.engine.store import write_dataset
 
 EVALS = [
-    {"model": "alpha", "template": "chat", "sampler": "greedy", "groups": ["arch:moe", "size:large"], "max_tokens": 4096},
-    {"model": "beta", "template": "chat", "sampler": "greedy", "groups": ["arch:dense", "size:large"], "max_tokens": 2048},
+    {"model": "alpha", "template": "chat", "sampler": "greedy", "groups": ["arch:moe", "size:large"],
+     "max_tokens": 4096},
+    {"model": "beta", "template": "chat", "sampler": "greedy", "groups": ["arch:dense", "size:large"],
+     "max_tokens": 2048},
     {"model": "gamma", "template": "plain", "sampler": "t0.7", "groups": ["arch:dense", "size:small"]},
 ]
 

@@ -51,3 +51,9 @@ def test_describe_reads_plainly():
     assert describe({}) == "all samples"
     assert describe(parse_filters({"base_task": "arith", "groups": [["a:b", "c:d"]]})) == \
         "base_task = arith; groups: (a:b AND c:d)"
+
+
+def test_canonical_json_is_the_schema_rule():
+    from app.engine import schema
+    assert canonical_json is schema.canonical_json
+    assert canonical_json({"b": ["é"], "a": 1}) == '{"a":1,"b":["é"]}'

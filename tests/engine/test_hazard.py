@@ -4,7 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from app.bounds import BUCKET_SIZE_MAX, BUCKET_SIZE_MIN
 from app.engine import InputError
+from app.engine.hazard import check_bucket_size
 from app.engine.schema import eval_id
 
 from .conftest import EVALS, write
@@ -72,3 +74,13 @@ def test_bad_bucket_size_and_outcome_series_are_rejected(small):
         small.hazard(bucket_size=0)
     with pytest.raises(InputError, match="competing events"):
         small.hazard(group_by=["outcome"])
+
+
+def test_check_bucket_size_is_a_whole_number_within_the_bounds():
+    assert check_bucket_size(BUCKET_SIZE_MIN) == BUCKET_SIZE_MIN
+    assert check_bucket_size(np.int64(256)) == 256 and type(check_bucket_size(np.int64(256))) is int
+    assert check_bucket_size(BUCKET_SIZE_MAX) == BUCKET_SIZE_MAX
+    for bad in (0, -5, BUCKET_SIZE_MAX + 1, 256.0, "256", True, None):
+        with pytest.raises(InputError, match=rf"bucket size \(--bucket-size\) must be a whole number of tokens from {BUCKET_SIZE_MIN} "
+                                             f"to {BUCKET_SIZE_MAX}, not"):
+            check_bucket_size(bad)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from app.engine import stats
+from app.engine.errors import InputError
 
 
 def test_reference_case_legacy_mode_reproduces_spec_digits():
@@ -56,3 +57,11 @@ def test_sorted_quantile_matches_numpy_linear():
     for q in (0.5, 0.95):
         got = stats.sorted_quantile(values, starts, counts, q)
         assert got == pytest.approx([np.quantile(s, q) for s in segments])
+
+
+def test_check_truncation_is_the_one_rule():
+    assert [stats.check_truncation(m) for m in stats.TRUNCATION_MODES] == ["failure", "separate"]
+    for bad in ("x", "", None, ["failure"]):
+        with pytest.raises(InputError) as err:
+            stats.check_truncation(bad)
+        assert str(err.value) == f"truncation must be failure or separate, not {bad!r}; valid: failure, separate"

@@ -1,25 +1,21 @@
-"""Importers: one adapter module per source format, looked up by name.
+"""Importers: one adapter module per source format, registered by name.
 
-An adapter module has ``NAME``, ``HELP`` and ``read(sources, ctx) -> Imported``; it only
-reads. ``runner.import_sources`` does the single atomic write for all of them.
+An adapter (see :class:`~app.importers.base.Adapter`) has ``name``, ``help``, ``suffixes`` and
+``read(sources, ctx) -> Imported``; it only reads. ``runner.import_sources`` does the single
+atomic write for all of them. Adding a source format is one module in this package plus one
+line in ``BUILTIN`` below, and fixtures in ``tests/importers/fixtures/<name>/`` (and
+``<name>-broken/``), which the contract test then checks with no edit to it.
 """
 
 from __future__ import annotations
 
-from types import ModuleType
-
-from app.engine.errors import InputError
 from app.importers import babilong, reasoning_gym_eval, samples
+from app.importers.base import Adapter, Context, Imported
+from app.importers.registry import adapters, get_adapter, register, unregister
 
-ADAPTERS: dict[str, ModuleType] = {m.NAME: m for m in (samples, reasoning_gym_eval, babilong)}
+BUILTIN: tuple[Adapter, ...] = (samples.ADAPTER, reasoning_gym_eval.ADAPTER, babilong.ADAPTER)
 
+for _adapter in BUILTIN:
+    register(_adapter)
 
-def get_adapter(name: str) -> ModuleType:
-    """The adapter called ``name``; an unknown name is an InputError listing the valid ones."""
-    try:
-        return ADAPTERS[name]
-    except KeyError:
-        raise InputError(f"unknown adapter {name!r}; valid adapters: {', '.join(ADAPTERS)}") from None
-
-
-__all__ = ["ADAPTERS", "get_adapter"]
+__all__ = ["Adapter", "BUILTIN", "Context", "Imported", "adapters", "get_adapter", "register", "unregister"]

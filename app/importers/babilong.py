@@ -9,7 +9,6 @@ A task with k labels has guess_rate 1/k: a blind pick among them is right that o
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any, Sequence
@@ -20,15 +19,21 @@ import pyarrow.compute as pc
 from pyarrow import csv as pacsv
 
 from app.engine.errors import InputError
+from app.engine.meta import EvalMeta, ImportMeta, TaskMeta, ViewMeta
 from app.engine.schema import canonical_json, eval_id
-from app.importers.base import Context, Imported, compressed_sizes, estimate_tokens, samples_table
+from app.importers.base import (
+    Context,
+    Imported,
+    compressed_sizes,
+    estimate_tokens,
+    load_json,
+    sampler_label,
+    samples_table,
+)
 
-NAME = "babilong"
-HELP = "BABILong result CSVs (<org>/<model>/qaN_<len>k_<settings>.csv + the JSON beside each)"
 FILE = re.compile(r"^qa(?P<task>\d+)_(?P<length>\d+)k_(?P<settings>.+)\.csv$")
 COLUMNS = ("target", "output", "question")
-CROSS_VIEW = {"name": "task x context length", "base_task": None,
-              "group_by": ["base_task", "params.context_tokens"], "filters": {}}
+CROSS_VIEW = ViewMeta(name="task x context length", base_task=None, group_by=("base_task", "params.context_tokens"))
 # The bAbI task names, so the dashboard shows more than "qa3".
 BABI = ("single supporting fact", "two supporting facts", "three supporting facts", "two argument relations",
         "three argument relations", "yes/no questions", "counting", "lists/sets", "simple negation",
@@ -40,36 +45,48 @@ GRADING = ("lower-cased output, first sentence only (up to . ! ? or a line break
            "the target, else incorrect; no label or several: invalid")
 
 
-def read(sources: Sequence[Path], ctx: Context) -> Imported:
-    """Read every result CSV, grade each task against its own label set, build the samples."""
-    found, rejected = _find(sources)
-    if not found:
-        raise InputError(f"no BABILong result CSVs (qaN_<len>k_<settings>.csv) under {', '.join(map(str, sources))}")
-    progress = ctx.progress("babilong", len(found))
-    parts, evals, notes = [], {}, []
-    for path, m in found:
-        sampler = _sampler(path.with_suffix(".json"))
-        if sampler is None:
-            notes.append(f"{path}: no JSON beside it, sampler recorded as 'default'")
-            sampler = "default"
-        resolved = path.resolve()
-        model = f"{resolved.parent.parent.name}/{resolved.parent.name}"
-        eid = eval_id(model, m["settings"], sampler)
-        evals[eid] = {"eval_id": eid, "model": model, "template": m["settings"], "sampler": sampler}
-        parts.append((f"qa{int(m['task'])}", int(m["length"]) * 1024, f"{int(m['length'])}k", eid, _read_csv(path)))
-        progress.step()
-    progress.done()
-    labels = task_labels([(task, t["target"]) for task, *_, t in parts])
-    table = pa.concat_tables([_samples(task, tokens, lid, eid, t, labels[task])
-                              for task, tokens, lid, eid, t in parts])
-    tasks = [{"base_task": task, "label": _task_label(task), "guess_rate": _guess_rate(labels[task])}
-             for task in sorted(labels, key=lambda t: int(t[2:]))]
-    meta = {"evals": list(evals.values()), "tasks": tasks, "views": [CROSS_VIEW],
-            "provenance": {"source": "babilong: " + ", ".join(map(str, sources)), "tokens": "estimated",
-                           "tokens_method": "ceil(UTF-8 bytes of the output / 4)", "grading": GRADING,
-                           "guess_rate": "1/k, k = number of labels of the task",
-                           "labels": {t: labels[t] for t in sorted(labels)}}}
-    return Imported(meta=meta, table=table, rejected=rejected, notes=notes, files=len(found))
+class BabilongAdapter:
+    """``--adapter babilong``: one eval per model folder and prompt settings, graded here."""
+
+    name = "babilong"
+    help = "BABILong result CSVs (<org>/<model>/qaN_<len>k_<settings>.csv + the JSON beside each)"
+    suffixes = (".csv", ".json")
+
+    def read(self, sources: Sequence[Path], ctx: Context) -> Imported:
+        """Read every result CSV, grade each task against its own label set, build the samples."""
+        found, rejected = _find(sources)
+        if not found:
+            raise InputError(f"no BABILong result CSVs (qaN_<len>k_<settings>.csv) under "
+                             f"{', '.join(map(str, sources))}")
+        progress = ctx.progress(self.name, len(found))
+        parts, evals, notes = [], {}, []
+        for path, m in found:
+            sampler = _sampler(path.with_suffix(".json"))
+            if sampler is None:
+                notes.append(f"{path}: no JSON beside it, sampler recorded as 'default'")
+                sampler = "default"
+            resolved = path.resolve()
+            model = f"{resolved.parent.parent.name}/{resolved.parent.name}"
+            eid = eval_id(model, m["settings"], sampler)
+            evals[eid] = EvalMeta(model=model, template=m["settings"], sampler=sampler, eval_id=eid)
+            parts.append((f"qa{int(m['task'])}", int(m["length"]) * 1024, f"{int(m['length'])}k", eid,
+                          _read_csv(path)))
+            progress.step()
+        progress.done()
+        labels = task_labels([(task, t["target"]) for task, *_, t in parts])
+        table = pa.concat_tables([_samples(task, tokens, lid, eid, t, labels[task])
+                                  for task, tokens, lid, eid, t in parts])
+        tasks = [TaskMeta(base_task=task, label=_task_label(task), guess_rate=_guess_rate(labels[task]))
+                 for task in sorted(labels, key=lambda t: int(t[2:]))]
+        meta = ImportMeta(evals=tuple(evals.values()), tasks=tuple(tasks), views=(CROSS_VIEW,),
+                          source="babilong: " + ", ".join(map(str, sources)), tokens="estimated",
+                          tokens_method="ceil(UTF-8 bytes of the output / 4)",
+                          details={"grading": GRADING, "guess_rate": "1/k, k = number of labels of the task",
+                                   "labels": {t: labels[t] for t in sorted(labels)}})
+        return Imported(meta=meta, table=table, rejected=rejected, notes=notes, files=len(found))
+
+
+ADAPTER = BabilongAdapter()
 
 
 def task_labels(targets: Sequence[tuple[str, Any]]) -> dict[str, list[str]]:
@@ -94,20 +111,15 @@ def _find(sources: Sequence[Path]) -> tuple[list[tuple[Path, re.Match]], list[st
 
 
 def _sampler(path: Path) -> str | None:
-    """``greedy`` when generate_kwargs say no sampling; else ``t<temp>-p<top_p>``."""
+    """``greedy`` when generate_kwargs say no sampling (or temperature 0); else ``t<temp>-p<top_p>``."""
     if not path.is_file():
         return None
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{path}: not a readable JSON file ({exc})") from None
+    doc = load_json(path)
     kw = doc.get("generate_kwargs") if isinstance(doc, dict) else None
     if not isinstance(kw, dict):
         return "default"
     temperature = kw.get("temperature") or 0
-    if not kw.get("do_sample") or temperature == 0:
-        return "greedy"
-    return f"t{temperature:g}" + (f"-p{kw['top_p']:g}" if kw.get("top_p") else "")
+    return sampler_label(temperature, kw.get("top_p") or None, greedy=not kw.get("do_sample") or temperature == 0)
 
 
 def _read_csv(path: Path) -> pa.Table:

@@ -16,7 +16,7 @@ import hashlib
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -25,11 +25,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from app.engine.errors import InputError
+from app.engine.meta import EvalMeta, ImportMeta, TaskMeta
 from app.engine.schema import canonical_json, eval_id
-from app.importers.base import Context, Imported, compressed_sizes, estimate_tokens, samples_table
+from app.importers.base import (
+    Context,
+    Imported,
+    compressed_sizes,
+    estimate_tokens,
+    load_json,
+    sampler_label,
+    samples_table,
+)
 
-NAME = "reasoning-gym-eval"
-HELP = "reasoning-gym-eval run folders (<level>/<run-dir>/summary.json + <category>/<task>.json)"
 RUN_DIR = re.compile(r"^(?P<name>.+?)_(?P<stamp>\d{8}_\d{6})$")
 # sha256 of the stock reasoning-gym eval system prompt (stripped): runs using it get template "default".
 STOCK_PROMPT_SHA256 = "c1b9ae4e7f820f9809a91564c33b064ab7c9b2fae311da4360991fc936392388"
@@ -68,31 +75,41 @@ class Point:
     scores: list[float] = field(default_factory=list)
 
 
-def read(sources: Sequence[Path], ctx: Context) -> Imported:
-    """Find runs under every source, read all task files, then map them to samples."""
-    runs = [_load_run(p) for src in sources for p in _find_runs(src)]
-    if not runs:
-        raise InputError(f"no reasoning-gym-eval runs (folders with summary.json) under "
-                         f"{', '.join(map(str, sources))}")
-    runs = list({r.path.resolve(): r for r in runs}.values())  # the same run given twice counts once
-    progress = ctx.progress("reasoning-gym-eval", sum(len(r.tasks) for r in runs))
-    points = []
-    for run in runs:
-        for path in run.tasks:
-            points.append(_read_task(run, path))
-            progress.step()
-    progress.done()
-    notes = _assign_levels(points)
-    points, rejected = _drop_superseded(points)
-    notes += [f"{r.path}: summary.json says model {r.summary.get('model')!r}; using {r.model!r} from the "
-              f"directory name" for r in runs if r.summary.get("model") not in (None, r.model)]
-    notes += [f"{r.path}: summary.json has no model; using {r.model!r} from the directory name"
-              for r in runs if r.summary.get("model") is None]
-    notes += [f"{r.path}: marked partial; imported the {len(r.tasks)} task file(s) present"
-              for r in runs if r.summary.get("partial")]
-    table = _table(points)
-    return Imported(meta=_meta(runs, points, sources), table=table, rejected=rejected, notes=notes,
-                    files=sum(len(r.tasks) for r in runs))
+class ReasoningGymEvalAdapter:
+    """``--adapter reasoning-gym-eval``: run folders found under the sources, one eval per model."""
+
+    name = "reasoning-gym-eval"
+    help = "reasoning-gym-eval run folders (<level>/<run-dir>/summary.json + <category>/<task>.json)"
+    suffixes = (".json",)
+
+    def read(self, sources: Sequence[Path], ctx: Context) -> Imported:
+        """Find runs under every source, read all task files, then map them to samples."""
+        runs = [_load_run(p) for src in sources for p in _find_runs(src)]
+        if not runs:
+            raise InputError(f"no reasoning-gym-eval runs (folders with summary.json) under "
+                             f"{', '.join(map(str, sources))}")
+        runs = list({r.path.resolve(): r for r in runs}.values())  # the same run given twice counts once
+        progress = ctx.progress(self.name, sum(len(r.tasks) for r in runs))
+        points = []
+        for run in runs:
+            for path in run.tasks:
+                points.append(_read_task(run, path))
+                progress.step()
+        progress.done()
+        notes = _assign_levels(points)
+        points, rejected = _drop_superseded(points)
+        notes += [f"{r.path}: summary.json says model {r.summary.get('model')!r}; using {r.model!r} from the "
+                  f"directory name" for r in runs if r.summary.get("model") not in (None, r.model)]
+        notes += [f"{r.path}: summary.json has no model; using {r.model!r} from the directory name"
+                  for r in runs if r.summary.get("model") is None]
+        notes += [f"{r.path}: marked partial; imported the {len(r.tasks)} task file(s) present"
+                  for r in runs if r.summary.get("partial")]
+        table = _table(points)
+        return Imported(meta=_meta(runs, points, sources), table=table, rejected=rejected, notes=notes,
+                        files=sum(len(r.tasks) for r in runs))
+
+
+ADAPTER = ReasoningGymEvalAdapter()
 
 
 def _find_runs(source: Path) -> list[Path]:
@@ -103,19 +120,8 @@ def _find_runs(source: Path) -> list[Path]:
     return sorted(p.parent for p in source.rglob("summary.json"))
 
 
-def _load_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-
-
 def _load_run(path: Path) -> Run:
-    summary = _load_json(path / "summary.json")
+    summary = load_json(path / "summary.json")
     if not isinstance(summary, dict):
         raise InputError(f"{path / 'summary.json'}: expected a JSON object")
     model, stamp = model_from_dir(path.resolve().name)
@@ -133,9 +139,7 @@ def model_from_dir(name: str) -> tuple[str, str]:
 
 def sampler_for(summary: dict[str, Any]) -> str:
     """``t0.6-p0.95`` from temperature and top_p; ``default`` when neither is recorded."""
-    parts = [f"{prefix}{summary[key]:g}" for prefix, key in (("t", "temperature"), ("p", "top_p"))
-             if isinstance(summary.get(key), (int, float)) and not isinstance(summary.get(key), bool)]
-    return "-".join(parts) or "default"
+    return sampler_label(summary.get("temperature"), summary.get("top_p"))
 
 
 def template_for(system_prompt: Any) -> str:
@@ -148,7 +152,7 @@ def template_for(system_prompt: Any) -> str:
 
 def _read_task(run: Run, path: Path) -> Point:
     """Check a task file's shape while collecting its completions; problems name file and place."""
-    doc = _load_json(path)
+    doc = load_json(path)
     if not isinstance(doc, dict):
         raise InputError(f"{path}: expected a JSON object with 'results'")
     results = doc.get("results")
@@ -157,7 +161,8 @@ def _read_task(run: Run, path: Path) -> Point:
     config = doc.get("config") or {}
     if not isinstance(config, dict):
         raise InputError(f"{path}: 'config' must be an object")
-    name = doc.get("name") if isinstance(doc.get("name"), str) and doc.get("name") else path.stem
+    given = doc.get("name")
+    name = given if isinstance(given, str) and given else path.stem
     point = Point(run=run, task=name, config=config, source=path)
     for i, result in enumerate(results):
         completions = result.get("completions") if isinstance(result, dict) else None
@@ -176,7 +181,7 @@ def _read_task(run: Run, path: Path) -> Point:
                 raise InputError(f"{where}: 'score' must be a number, got {json.dumps(score)}")
             point.answered.append(answered)
             point.texts.append(text or "")
-            point.scores.append(float(score) if answered else 0.0)
+            point.scores.append(float(score) if answered and score is not None else 0.0)
     return point
 
 
@@ -251,27 +256,26 @@ def _scalars(config: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in config.items() if v is None or isinstance(v, (str, int, float, bool))}
 
 
-def _meta(runs: list[Run], points: list[Point], sources: Sequence[Path]) -> dict[str, Any]:
-    evals: dict[str, dict[str, Any]] = {}
+def _meta(runs: list[Run], points: list[Point], sources: Sequence[Path]) -> ImportMeta:
+    evals: dict[str, EvalMeta] = {}
     for run in runs:
-        ev = evals.setdefault(_eval(run), {"eval_id": _eval(run), "model": run.model, "template": run.template,
-                                           "sampler": run.sampler})
+        ev = evals.setdefault(_eval(run), EvalMeta(model=run.model, template=run.template, sampler=run.sampler,
+                                                   eval_id=_eval(run)))
         budget = run.summary.get("max_tokens")
         if isinstance(budget, int) and not isinstance(budget, bool):
-            ev["max_tokens"] = max(budget, ev.get("max_tokens", 0))
+            evals[ev.eval_id] = replace(ev, max_tokens=max(budget, ev.max_tokens or 0))
     used = {_eval(p.run) for p in points}
-    return {
-        "evals": [ev for eid, ev in evals.items() if eid in used],
-        "tasks": [{"base_task": t, "guess_rate": 0.0} for t in sorted({p.task for p in points})],
-        "views": [],
-        "provenance": {
-            "source": "reasoning-gym-eval: " + ", ".join(map(str, sources)),
-            "tokens": "estimated",
-            "tokens_method": TOKENS_METHOD,
+    return ImportMeta(
+        evals=tuple(ev for eid, ev in evals.items() if eid in used),
+        tasks=tuple(TaskMeta(base_task=t, guess_rate=0.0) for t in sorted({p.task for p in points})),
+        source="reasoning-gym-eval: " + ", ".join(map(str, sources)),
+        tokens="estimated",
+        tokens_method=TOKENS_METHOD,
+        details={
             "outcomes": OUTCOME_RULE,
             "runs": [{"dir": str(r.path), "model": r.model, "summary_model": r.summary.get("model"),
                       "provider": r.summary.get("provider"), "sampler": r.sampler, "template": r.template,
                       "completions_per_prompt": r.summary.get("completions_per_prompt"),
                       "partial": bool(r.summary.get("partial")), "task_files": len(r.tasks)} for r in runs],
         },
-    }
+    )

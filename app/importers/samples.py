@@ -17,11 +17,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from app.engine.errors import InputError, listing
+from app.engine.meta import EvalMeta, ImportMeta, TaskMeta
 from app.engine.schema import OUTCOMES, canonical_json, compressed_size, eval_id, parse_tag
 from app.importers.base import Context, Imported, expand_files, samples_table
 
-NAME = "samples"
-HELP = "generic JSONL or CSV, one completion per record (spec §10)"
 SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
 FIELDS = ("model", "template", "sampler", "base_task", "params", "outcome", "completion_tokens", "text",
           "compressed_bytes", "guess_rate", "manifold", "groups", "label", "max_tokens", "sample")
@@ -32,29 +31,39 @@ class _Bad(Exception):
     """One reason a record is unusable; the caller adds FILE:LINE."""
 
 
-def read(sources: Sequence[Path], ctx: Context) -> Imported:
-    """Validate every record of every file, then build the table (all or nothing)."""
-    files = expand_files(sources, SUFFIXES)
-    if not files:
-        raise InputError(f"no .jsonl or .csv files under {', '.join(map(str, sources))}")
-    acc = _Accumulator()
-    progress = ctx.progress("samples", len(files))
-    for path in files:
-        for line, record in _records(path):
-            where = f"{path}:{line}"
-            try:
-                acc.add(_check(record, from_text=isinstance(record, _CsvRow)), where)
-            except _Bad as exc:
-                acc.errors.append(f"{where}: {exc}")
-        progress.step()
-    progress.done()
-    if acc.errors:
-        more = len(acc.errors) - 1
-        tail = f" (and {more} more invalid record{'s' if more > 1 else ''})" if more else ""
-        raise InputError(acc.errors[0] + tail)
-    if not acc.cols["eval_id"]:
-        raise InputError(f"no records in {', '.join(map(str, files))}")
-    return acc.result(ctx, files)
+class SamplesAdapter:
+    """``--adapter samples``: every record of every file is validated, then the table is built (all or nothing)."""
+
+    name = "samples"
+    help = "generic JSONL or CSV, one completion per record (spec §10)"
+    suffixes = SUFFIXES
+
+    def read(self, sources: Sequence[Path], ctx: Context) -> Imported:
+        """Validate every record of every file, then build the table."""
+        files = expand_files(sources, self.suffixes)
+        if not files:
+            raise InputError(f"no .jsonl or .csv files under {', '.join(map(str, sources))}")
+        acc = _Accumulator()
+        progress = ctx.progress(self.name, len(files))
+        for path in files:
+            for line, record in _records(path):
+                where = f"{path}:{line}"
+                try:
+                    acc.add(_check(record, from_text=isinstance(record, _CsvRow)), where)
+                except _Bad as exc:
+                    acc.errors.append(f"{where}: {exc}")
+            progress.step()
+        progress.done()
+        if acc.errors:
+            more = len(acc.errors) - 1
+            tail = f" (and {more} more invalid record{'s' if more > 1 else ''})" if more else ""
+            raise InputError(acc.errors[0] + tail)
+        if not acc.cols["eval_id"]:
+            raise InputError(f"no records in {', '.join(map(str, files))}")
+        return acc.result(ctx, files)
+
+
+ADAPTER = SamplesAdapter()
 
 
 class _CsvRow(dict):
@@ -280,10 +289,10 @@ class _Accumulator:
         for task, rates in sorted(self.task_rates.items()):
             known = ctx.task_guess_rate(task)
             default = known if known is not None else (rates.most_common(1)[0][0] if rates else 0.0)
-            tasks.append({"base_task": task, "guess_rate": default})
+            tasks.append(TaskMeta(base_task=task, guess_rate=default))
         cols: dict[str, Any] = dict(self.cols)
-        defaults = pa.array([t["guess_rate"] for t in tasks], pa.float64())
-        task_index = pc.index_in(pa.array(cols["base_task"]), value_set=pa.array([t["base_task"] for t in tasks]))
+        defaults = pa.array([t.guess_rate for t in tasks], pa.float64())
+        task_index = pc.index_in(pa.array(cols["base_task"]), value_set=pa.array([t.base_task for t in tasks]))
         cols["guess_rate"] = pc.fill_null(pa.array(cols["guess_rate"], pa.float64()), pc.take(defaults, task_index))
         for optional in ("text", "sample"):
             if all(v is None for v in cols[optional]):
@@ -291,10 +300,11 @@ class _Accumulator:
         if self.unknown:
             notes.append(f"ignored unknown field(s): {listing(sorted(self.unknown))}")
         has_tokens = any(v is not None for v in self.cols["completion_tokens"])
-        evals = [{k: (list(v) if k == "groups" else v) for k, v in ev.items()} for ev in self.evals.values()]
-        meta = {"evals": evals, "tasks": tasks, "views": [],
-                "provenance": {"source": ", ".join(map(str, files)),
-                               **({"tokens": "exact"} if has_tokens else {})}}
+        evals = [EvalMeta(model=ev["model"], template=ev["template"], sampler=ev["sampler"], eval_id=ev["eval_id"],
+                          label=ev.get("label") or "", groups=ev.get("groups") or (), max_tokens=ev.get("max_tokens"))
+                 for ev in self.evals.values()]
+        meta = ImportMeta(evals=tuple(evals), tasks=tuple(tasks), source=", ".join(map(str, files)),
+                          tokens="exact" if has_tokens else None)
         return Imported(meta=meta, table=samples_table(cols), notes=notes, files=len(files))
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from app.importers.runner import import_sources
-
 from tests.importers.conftest import make_rg_run, run_cli, snapshot, write_jsonl
 
 GOOD = {"model": "m", "base_task": "t", "params": {"n": 1}, "outcome": "correct", "completion_tokens": 10}
@@ -82,7 +81,7 @@ def case_corrupt_reasoning_gym_json(tmp: Path) -> tuple[list, str]:
     run = make_rg_run(tmp / "runs")
     task = run / "arithmetic" / "gcd.json"
     task.write_text(task.read_text()[:50])  # cut mid-file, as a failed copy would
-    return [tmp / "runs", "--adapter", "reasoning-gym-eval"], f"{task}: not valid JSON"
+    return [tmp / "runs", "--adapter", "reasoning-gym-eval"], f"{task}:1:51: not valid JSON"  # file:line:column
 
 
 def case_reasoning_gym_without_score(tmp: Path) -> tuple[list, str]:

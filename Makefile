@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: install system-deps run serve test test-fast bench demo r12 clean
+.PHONY: install system-deps run serve lint test test-fast bench demo r12 clean
 
 $(STAMP): requirements.txt requirements-test.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,11 @@ run: install  ## serve the dashboard on the bundled data at http://$(HOST):$(POR
 serve: install  ## the same under gunicorn, as deployed
 	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) app.wsgi:server
 
-test: install system-deps  ## the whole suite, browser tests included
+lint: install  ## ruff (pyflakes, pycodestyle, import order, bugbear, docstrings) and mypy on app/
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: install system-deps lint  ## lint, then the whole suite, browser tests included
 	$(BIN)/python -m pytest -q
 
 test-fast: install  ## unit tests only (no browser, no servers)

@@ -9,6 +9,7 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Parse the host/port flags and run the development server until interrupted."""
     parser = argparse.ArgumentParser(prog="python -m app", description="Serve the Profile dashboard.")
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8050")))

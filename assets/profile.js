@@ -3,6 +3,10 @@
  *  - canonicalUrl: show the canonical URL without adding a history entry;
  *  - addTag: a group tag chip appends an OR item to the groups field;
  *  - delegated clicks: copy link / copy CLI command, PNG download.
+ * Component ids live in app/web/ids.py; this file names none itself: the copy buttons carry their
+ * target in data-copy (ids.CLI_COMMAND), the rest is found by class (.js-copy, .js-png, .figure-card).
+ * The callbacks below are wired in app/web/callbacks.py (fetchFigure: ids.graph / ids.figure_src;
+ * canonicalUrl: ids.VIEW_QUERY → ids.CANONICAL_URL) and app/web/filter_bar.py (addTag: ids.tag → ids.FB_GROUPS).
  */
 (function () {
   "use strict";

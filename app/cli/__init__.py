@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Sequence
+from typing import NoReturn, Sequence
 
 from app.engine.errors import InputError
 
@@ -17,11 +17,12 @@ COMMAND_MODULES = ("discovery", "projections", "importing", "demo")
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, like every other bad input
+    def error(self, message: str) -> NoReturn:  # one line, exit 2, like every other bad input
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Every subcommand of ``analyze.py`` (the projections' from their declarations)."""
     parser = _Parser(prog="analyze.py", description="Profile: characterise and compare LLM evaluation results.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; the exit status of spec §6."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args) or 0)

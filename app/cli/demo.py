@@ -10,6 +10,7 @@ from app.synth.catalog import SCALES
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """The ``demo`` subcommand."""
     p = sub.add_parser("demo", help="generate the synthetic dataset with planted behaviour",
                        description="Generate a deterministic synthetic dataset (fictional models) and its "
                                    "planted truth (demo-truth.json). Same seed, same bytes.")
@@ -21,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Write the dataset, print its paths, and on stderr its size and any planted behaviour that came out off."""
     result = write_demo(args.out, scale=args.scale, seed=args.seed)
     for path in result.paths:
         print(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 import pandas as pd
 
@@ -12,6 +13,7 @@ from app.engine import Dataset
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """The ``evals`` and ``tasks`` subcommands."""
     p = sub.add_parser("evals", help="list the evaluations (model, template, sampler) with ids and groups")
     p.add_argument("dataset", help="a dataset.json or its folder")
     p.add_argument("--search", help="keep evals whose id, model, template, sampler, label or groups contain TEXT")
@@ -44,13 +46,16 @@ def _emit(rows: list[dict], fmt: str, table: pd.DataFrame) -> None:
 
 
 def run_evals(args: argparse.Namespace) -> int:
+    """``evals``: one line (or JSON object) per eval."""
     ds = Dataset.open(args.dataset)
     frame = _search(ds.evals(), args.search)
-    rows = [{k: (None if pd.isna(v) else v) if not isinstance(v, list) else v for k, v in r.items()}
-            for r in frame.to_dict("records")]
+    rows: list[dict[str, Any]] = [
+        {k: (None if pd.isna(v) else v) if not isinstance(v, list) else v for k, v in r.items()}
+        for r in frame.to_dict("records")]
     for r in rows:
-        if r.get("max_tokens") is not None:
-            r["max_tokens"] = int(r["max_tokens"])
+        budget = r.get("max_tokens")
+        if budget is not None:
+            r["max_tokens"] = int(budget)
     shown = frame.assign(groups=frame["groups"].map(", ".join),
                          max_tokens=frame["max_tokens"].map(lambda v: "" if pd.isna(v) else f"{int(v)}"))
     _emit(rows, args.format, shown[["eval_id", "label", "model", "template", "sampler", "groups", "max_tokens",
@@ -59,6 +64,7 @@ def run_evals(args: argparse.Namespace) -> int:
 
 
 def run_tasks(args: argparse.Namespace) -> int:
+    """``tasks``: one line (or JSON object) per task, with its params and their values."""
     ds = Dataset.open(args.dataset)
     frame = ds.tasks()
     rows = frame.to_dict("records")

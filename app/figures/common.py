@@ -68,10 +68,12 @@ def legend_key(name: str, *, kind: str = "marker", color: str = "#777777", symbo
 
 
 def pct(x: Any, digits: int = 1) -> str:
+    """A share as a percentage for labels; "–" for a missing value."""
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * float(x):.{digits}f}%"
 
 
 def num(x: Any, digits: int = 0) -> str:
+    """A number with thousands separators for labels; "–" for a missing value."""
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{float(x):,.{digits}f}"
 
 
@@ -90,6 +92,7 @@ def dim_label(dim: str) -> str:
 
 
 def short(text: str, limit: int = 40) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis, so long labels keep legends readable."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

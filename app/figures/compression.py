@@ -5,7 +5,7 @@ is the marker symbol; facets are subplot rows sharing both axes so populations
 can be compared between rows by eye. Points arrive already down-sampled: the
 caller says how many there were in all, and the figure says so.
 
-At most MAX_FACETS rows are drawn (64 rows of 300 px is a 19,000 px page); the
+At most ``app.bounds.MAX_FACETS`` rows are drawn (64 rows of 300 px is a 19,000 px page); the
 caller passes the rest as ``left_out`` and the figure names them and says how to
 pick others.
 """
@@ -24,7 +24,6 @@ from app.figures.common import axis_label, base_layout, dim_label, legend_key, s
 
 MAX_SYMBOLS = len(palette.SYMBOLS)
 MAX_TRACES = 240   # beyond this many (facet, outcome, group) traces, groups become per-point symbols
-MAX_FACETS = 16    # rows drawn: more makes a figure thousands of pixels tall with a few hundred dots per row
 ROW_HEIGHT = 300
 # Dots are SVG. WebGL ("scattergl", which draws every palette symbol) was measured slower at drawing
 # 20,000 dots in the headless Chromium of spec §9, which renders WebGL in software (SwiftShader): 3.4-7.9 s
@@ -48,8 +47,8 @@ def _dot_traces(points: pd.DataFrame, facet: str | None, f: Any, group: str | No
                 continue
             where = [axis_label(f) if facet else None, axis_label(g) if group and per_group else None]
             if group is not None and not per_group:
-                symbol = [symbols[v] for v in pg[group]]
-                text = [axis_label(v) for v in pg[group]]
+                symbol: str | list[str] = [symbols[v] for v in pg[group]]
+                text: list[str] | None = [axis_label(v) for v in pg[group]]
                 group_hover = f"<br>{dim_label(group)}: %{{text}}"
             else:
                 symbol, text = symbols[g], None
@@ -97,7 +96,7 @@ def build(points: pd.DataFrame, *, facet: str | None, group: str | None, title: 
 
     ``total``: how many completions the points were drawn from (for the
     down-sampling notice). ``budgets``: facet value → max_tokens, drawn as a line.
-    ``left_out``: names of facets the caller chose not to draw (see MAX_FACETS).
+    ``left_out``: names of facets the caller chose not to draw (see ``app.bounds.MAX_FACETS``).
     """
     facets = list(facets) if facets is not None else (list(dict.fromkeys(points[facet])) if facet else [None])
     groups = list(groups) if groups is not None else (list(dict.fromkeys(points[group])) if group else [None])

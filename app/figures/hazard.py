@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from app.bounds import BUCKET_SIZE_DEFAULT
 from app.figures import palette
 from app.figures.common import base_layout, legend_key, short
 
@@ -25,6 +26,7 @@ EVENT_TITLES = {"correct": "correct answers", "incorrect": "incorrect answers (i
 
 
 def events_of(table: pd.DataFrame) -> list[str]:
+    """The competing events a hazard table holds (read from its ``cif_*`` columns)."""
     return [c[len("cif_"):] for c in table.columns if c.startswith("cif_")]
 
 
@@ -35,7 +37,7 @@ def drawn_hazard(part: pd.DataFrame) -> np.ndarray:
 
 def build(table: pd.DataFrame, *, series: str | None, labels: Mapping[Any, str], title: str,
           subtitle: str | None = None, budgets: Mapping[str, int | None] | None = None,
-          budget_colors: Mapping[str, str] | None = None, bucket_size: int = 256) -> go.Figure:
+          budget_colors: Mapping[str, str] | None = None, bucket_size: int = BUCKET_SIZE_DEFAULT) -> go.Figure:
     """Figure for one engine hazard table. ``labels``: series value → legend name, in order.
 
     ``budgets``: eval label → max_tokens; ``budget_colors``: eval label → colour
@@ -86,7 +88,7 @@ def build(table: pd.DataFrame, *, series: str | None, labels: Mapping[Any, str],
                                        np.stack([last["bin_end"], last["at_risk"], last["hazard_truncated"]], axis=1)]),
             hovertemplate=(f"<b>{name}</b><br>tokens %{{x:,}} – %{{customdata[0]:,}}<br>failure hazard %{{y:.3f}}"
                            "<br>at risk %{customdata[1]:,}<br>truncation hazard %{customdata[2]:.3f}<extra></extra>"))))
-    budgets = {k: v for k, v in (budgets or {}).items() if v}
+    budgets_drawn: dict[str, int] = {k: int(v) for k, v in (budgets or {}).items() if v}
     top = max(y_max, 0.05) * 1.25
     n_bins = int(table["bin"].max()) + 1 if len(table) else 0
     hx, hy = "x" + str(n_ev + 1), "y" + str(n_ev + 1)   # the hazard panel's axes
@@ -109,7 +111,7 @@ def build(table: pd.DataFrame, *, series: str | None, labels: Mapping[Any, str],
                                f"{w['bin_end']:,} tokens (median bin {w['median']:.2f})",
                           font=dict(size=12, color="#222222"), bgcolor="rgba(255,255,255,0.85)",
                           bordercolor=colors[key]))
-    distinct = sorted(set(budgets.values()))
+    distinct = sorted(set(budgets_drawn.values()))
     panels = [(1, c) for c in range(1, n_ev + 1)] + [(2, 1)]
     shapes = []
     for b in distinct:
@@ -118,7 +120,7 @@ def build(table: pd.DataFrame, *, series: str | None, labels: Mapping[Any, str],
             xa, ya = sub.xaxis.plotly_name.replace("axis", ""), sub.yaxis.plotly_name.replace("axis", "")
             shapes.append(dict(type="line", x0=b, x1=b, xref=xa, y0=0, y1=1, yref=f"{ya} domain", layer="below",
                                line=dict(color="#666666", dash="dash", width=1.3)))
-        owners = [k for k, v in budgets.items() if v == b]
+        owners = [k for k, v in budgets_drawn.items() if v == b]
         notes.append(dict(x=b, y=top, xref=hx, yref=hy, yanchor="bottom", text=f"budget {b:,}", showarrow=False,
                           font=dict(size=12, color="#444444"),
                           xanchor="right" if b >= 0.85 * max(x_max, b) else "center"))
@@ -154,7 +156,8 @@ def build(table: pd.DataFrame, *, series: str | None, labels: Mapping[Any, str],
 def spikes(part: pd.DataFrame, factor: float = 5.0, floor: float = 0.2,
            min_share: float = 0.01) -> list[dict[str, float]]:
     """Wall candidates: bins whose failure hazard is ≥ ``factor`` × the series' median bin and ≥ ``floor``,
-    with at least ``min_share`` of the series' samples still running (the tail is too thin to call)."""
+    with at least ``min_share`` of the series' samples still running (the tail is too thin to call).
+    """
     h = drawn_hazard(part)
     if len(part):
         h = np.where(part["at_risk"].to_numpy() >= min_share * float(part["samples"].iloc[0]), h, np.nan)

@@ -55,6 +55,7 @@ def series_colors(keys) -> dict:
 
 
 def symbol(index: int) -> str:
+    """The marker symbol for the ``index``-th group, cycling through the palette's symbols."""
     return SYMBOLS[index % len(SYMBOLS)]
 
 

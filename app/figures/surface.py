@@ -137,7 +137,7 @@ def _gap_trace(cells: _Cells, z: np.ndarray, idx: np.ndarray, label: str, eval_i
     text = [f"<b>{label}</b> · {p.view}<br>{dim_label(p.x)} = {axis_label(p.x_values[i])}, "
             f"{dim_label(p.y)} = {axis_label(p.y_values[j])}<br>"
             + (f"{num(samples[j, i])} samples, none scored: accuracy undefined" if samples[j, i] > 0 else "no samples")
-            for j, i in zip(ys, xs)]
+            for j, i in zip(ys.tolist(), xs.tolist())]
     return dict(type="scatter", x=xs, y=ys, mode="markers", marker=dict(size=18, opacity=0), showlegend=False,
                 name=f"blank cells · {p.view} · {label}", meta={"mark": "blank", "view": p.view, "eval_id": eval_id},
                 text=text, hovertemplate="%{text}<extra></extra>")

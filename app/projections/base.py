@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -20,19 +20,25 @@ import plotly.graph_objects as go
 from app.engine import filters as flt
 from app.engine.dataset import Dataset
 from app.engine.errors import InputError
-from app.engine.stats import TRUNCATION_MODES
 
 NONE = "none"
 EVAL_FILTER_KEYS = ("eval_id", "model", "template", "sampler", "groups")
 
 
+class SplitFigure(NamedTuple):
+    """One figure and the split value it draws (None when the projection is not split): unpacks as a pair."""
+
+    split: str | None
+    figure: go.Figure
+
+
 @dataclass
 class Projection:
-    """Rows to export, figures to draw (split value or None, figure), notes to read, meta for the JSON file."""
+    """Rows to export, figures to draw (one per split value), notes to read, meta for the JSON file."""
 
     name: str
     rows: pd.DataFrame
-    figures: list[tuple[str | None, go.Figure]]
+    figures: list[SplitFigure]
     notes: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
 
@@ -57,7 +63,7 @@ def plain(value: Any) -> Any:
 def to_json(projection: Projection) -> dict[str, Any]:
     """The ``--format json`` document: meta keys first, then notes and one object per row."""
     rows = [{str(k): plain(v) for k, v in rec.items()} for rec in projection.rows.to_dict("records")]
-    doc = {"projection": projection.name}
+    doc: dict[str, Any] = {"projection": projection.name}
     doc.update({k: plain(v) for k, v in projection.meta.items() if k != "projection"})
     doc["notes"] = list(projection.notes)
     doc["rows"] = rows
@@ -83,12 +89,6 @@ def dim_option(ds: Dataset, value: str | None, what: str, *, allow_outcome: bool
     return value
 
 
-def check_truncation(truncation: str) -> str:
-    if truncation not in TRUNCATION_MODES:
-        raise InputError(f"truncation must be failure or separate, not {truncation!r}")
-    return truncation
-
-
 def eval_order(ds: Dataset, eval_ids) -> dict[str, str]:
     """eval_id → label for the given ids, in the dataset's label order (stable colours)."""
     wanted = set(eval_ids)
@@ -112,14 +112,20 @@ def empty_error(ds: Dataset, parsed: Mapping[str, Any], what: str) -> InputError
                       "list what exists with 'analyze.py evals' and 'analyze.py tasks'")
 
 
-def safe_name(value: Any) -> str:
-    """A split value as a file-name part: letters, digits, '.', '_', '-' only."""
-    text = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in str(value)).strip("._")
-    return text[:80] or "none"
+def safe_name(value: Any, fallback: str = "none") -> str:
+    """A value as a file-name part safe on any file system and in an HTTP header.
+
+    ASCII letters, digits, '.', '_', '-' only (anything else becomes '_'), no leading or
+    trailing dot, at most 80 characters; ``fallback`` when nothing is left. The CLI's file
+    names, the dashboard's PNG names and its CSV download all use this one rule.
+    """
+    text = "".join(ch if (ch.isascii() and ch.isalnum()) or ch in "._-" else "_" for ch in str(value))
+    return text.strip("._")[:80] or fallback
 
 
 def base_meta(name: str, ds: Dataset, parsed: Mapping[str, Any], group_by: Any, truncation: str,
               **extra: Any) -> dict[str, Any]:
+    """The meta keys every projection's JSON file starts with (spec §6), then its own."""
     return {"projection": name, "dataset": ds.name, "filters": dict(parsed), "group_by": group_by,
             "truncation": truncation, **extra}
 

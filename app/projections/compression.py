@@ -7,17 +7,27 @@ drawn are down-sampled, deterministically, so a re-run draws the same picture.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
+from app import bounds
 from app.engine.dataset import Dataset
 from app.engine.errors import InputError
+from app.engine.stats import check_truncation
 from app.figures import compression as fig_compression
 from app.figures.common import axis_label
-from app.projections.base import (Projection, base_meta, check_truncation, dim_option, empty_error, eval_order,
-                                  selection_text, token_provenance_note)
+from app.projections.base import (
+    Projection,
+    SplitFigure,
+    base_meta,
+    dim_option,
+    empty_error,
+    eval_order,
+    selection_text,
+    token_provenance_note,
+)
 
 NAME = "compression"
 DEFAULT_GROUP = "manifold.id"
@@ -83,7 +93,7 @@ def _compression_numbers(samples: pd.DataFrame, dims: list[str]) -> pd.DataFrame
     return out.drop(columns=["_bytes", "_tokens"])
 
 
-def _facet_titles(part: pd.DataFrame, facet: str | None, labels: dict[str, str]) -> dict[Any, str]:
+def _facet_titles(part: pd.DataFrame, facet: str | None, labels: Mapping[Any, str]) -> dict[Any, str]:
     """Subplot title per facet value, with its numbers from every selected sample (not only the drawn ones)."""
     out = {}
     for fv, fpart in (part.groupby(facet, sort=False, observed=True) if facet else [(None, part)]):
@@ -100,7 +110,8 @@ def _facet_titles(part: pd.DataFrame, facet: str | None, labels: dict[str, str])
 
 
 def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str | None = "base_task",
-        facet_by: str | None = "eval_id", group_by: str | None = DEFAULT_GROUP, max_points: int = 20000) -> Projection:
+        facet_by: str | None = "eval_id", group_by: str | None = DEFAULT_GROUP,
+        max_points: int = bounds.POINTS_PER_FIGURE) -> Projection:
     """Summaries per (split, facet, group); one figure per split value with down-sampled dots."""
     truncation = check_truncation(truncation)
     if not isinstance(max_points, (int, np.integer)) or max_points < 1:
@@ -144,7 +155,7 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
         rows = rows.drop(columns=[f"_k{i}" for i in range(len(dims))] + ["_n"])
     else:
         rows = pd.concat([stats.reset_index(drop=True), extra.drop(columns=["_n"])], axis=1)
-    labels = ds.eval_labels()
+    labels: Mapping[Any, str] = ds.eval_labels()
     if "eval_id" in dims:
         rows.insert(dims.index("eval_id") + 1, "label", rows["eval_id"].map(labels))
 
@@ -155,10 +166,10 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
         ev = eval_order(ds, part["eval_id"].unique())
         facet_values = [None] if facet is None else (
             list(ev) if facet == "eval_id" else _present(ds, facet, part[facet]))
-        hidden = facet_values[fig_compression.MAX_FACETS:]
+        hidden = facet_values[bounds.MAX_FACETS:]
         left_out = [labels.get(v, str(v)) if facet == "eval_id" else axis_label(v) for v in hidden]
-        if hidden:   # draw the first rows only; their dots get the whole point budget
-            facet_values = facet_values[:fig_compression.MAX_FACETS]
+        if hidden and facet is not None:   # draw the first rows only; their dots get the whole point budget
+            facet_values = facet_values[:bounds.MAX_FACETS]
             part = part[part[facet].isin(facet_values)]
             notes.append(f"{where}: " + " ".join(fig_compression.left_out_text(facet, left_out, len(facet_values))))
         total = len(part)
@@ -173,7 +184,7 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
             notes.append(f"{group} has {len(group_values)} values but there are {fig_compression.MAX_SYMBOLS} "
                          "marker symbols: symbols repeat.")
         titles = _facet_titles(part, facet, labels)
-        budgets = {fv: budgets_all.get(fv) for fv in facet_values} if facet == "eval_id" else None
+        budgets = {fv: budgets_all.get(str(fv)) for fv in facet_values} if facet == "eval_id" else None
         sel = dict(parsed) if split is None else {**parsed, split: [sv]}
         fig = fig_compression.build(
             drawn, facet=facet, group=group, facets=facet_values, facet_titles=titles, groups=group_values,
@@ -181,7 +192,7 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
             title="Compression: completion tokens vs compressed size, by outcome"
                   + (f" — {split} {sv}" if split else ""),
             subtitle=selection_text(ds, sel, ev))
-        figures.append((None if split is None else str(sv), fig))
+        figures.append(SplitFigure(None if split is None else str(sv), fig))
     notes += token_provenance_note(ds)
     meta = base_meta(NAME, ds, parsed, group, truncation, split_by=split, facet_by=facet, max_points=max_points)
     return Projection(NAME, rows, figures, notes, meta)

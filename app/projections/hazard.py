@@ -2,25 +2,35 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
 
+from app import bounds
 from app.engine.dataset import Dataset
 from app.engine.errors import InputError
+from app.engine.hazard import check_bucket_size
+from app.engine.stats import check_truncation
 from app.figures import hazard as fig_hazard
 from app.figures import palette
 from app.figures.common import axis_label, dim_label
-from app.projections.base import (Projection, base_meta, check_truncation, dim_option, empty_error, eval_order,
-                                  selection_text, token_provenance_note)
+from app.projections.base import (
+    Projection,
+    SplitFigure,
+    base_meta,
+    dim_option,
+    empty_error,
+    eval_order,
+    selection_text,
+    token_provenance_note,
+)
 
 NAME = "hazard"
 
 
 def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str | None = "none",
-        bucket_size: int = 256, group_by: str | None = "eval_id") -> Projection:
+        bucket_size: int = bounds.BUCKET_SIZE_DEFAULT, group_by: str | None = "eval_id") -> Projection:
     """One series per ``group_by`` value, one figure per ``split_by`` value."""
     truncation = check_truncation(truncation)
-    if not isinstance(bucket_size, (int, np.integer)) or isinstance(bucket_size, bool) or bucket_size < 1:
-        raise InputError(f"hazard --bucket-size must be a whole number of tokens ≥ 1, not {bucket_size!r}")
+    bucket_size = check_bucket_size(bucket_size)
     split = dim_option(ds, split_by, "hazard --split-by")
     series = dim_option(ds, group_by, "hazard --group-by")
     if not ds.has_tokens:
@@ -57,6 +67,7 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
         part = table if split is None else table[table[split] == sv]
         sel = dict(parsed) if split is None else {**parsed, split: [sv]}
         evals = eval_order(ds, ds.aggregate(sel, ["eval_id"], quantiles=False)["eval_id"])   # ids only
+        labels: dict[Any, str]
         if series == "eval_id":
             labels = {e: evals[e] for e in evals if e in set(part["eval_id"])}
         elif series is None:
@@ -72,7 +83,7 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
                                      + (f" — {split} {sv}" if split else ""),
                                subtitle=selection_text(ds, sel, evals) + f" · bins of {bucket_size} tokens",
                                budgets=budgets, budget_colors=budget_colors, bucket_size=int(bucket_size))
-        figures.append((None if split is None else str(sv), fig))
+        figures.append(SplitFigure(None if split is None else str(sv), fig))
         for key, name in labels.items():
             s = part if series is None else part[part[series] == key]
             where = f"{name}" + (f" ({split} {sv})" if split else "")

@@ -9,9 +9,20 @@ import pandas as pd
 from app.engine import archetypes
 from app.engine.dataset import Dataset
 from app.engine.errors import InputError
+from app.engine.stats import check_truncation
 from app.figures import spiderweb as fig_spiderweb
-from app.projections.base import (EVAL_FILTER_KEYS, Projection, base_meta, check_truncation, dim_option,
-                                  empty_error, eval_order, plain, selection_text, token_provenance_note)
+from app.projections.base import (
+    EVAL_FILTER_KEYS,
+    Projection,
+    SplitFigure,
+    base_meta,
+    dim_option,
+    empty_error,
+    eval_order,
+    plain,
+    selection_text,
+    token_provenance_note,
+)
 
 NAME = "spiderweb"
 STYLES = fig_spiderweb.STYLES
@@ -88,4 +99,4 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", group_by: str
     meta = base_meta(NAME, ds, parsed, axis, truncation, style=style,
                      archetypes={e: {"label": labels.get(e), "archetype": v.archetype, "reason": v.reason,
                                      "numbers": plain(v.numbers)} for e, v in found.items()})
-    return Projection(NAME, pd.DataFrame(rows), [(None, figure)], notes, meta)
+    return Projection(NAME, pd.DataFrame(rows), [SplitFigure(None, figure)], notes, meta)

@@ -11,10 +11,18 @@ from app.engine import filters as flt
 from app.engine.dataset import Dataset
 from app.engine.errors import InputError, listing
 from app.engine.meta import ViewMeta
+from app.engine.stats import check_truncation
 from app.figures import surface as fig_surface
 from app.figures.common import axis_label, dim_label, short
-from app.projections.base import (NONE, Projection, base_meta, check_truncation, empty_error, eval_order,
-                                  selection_text)
+from app.projections.base import (
+    NONE,
+    Projection,
+    SplitFigure,
+    base_meta,
+    empty_error,
+    eval_order,
+    selection_text,
+)
 
 NAME = "surface"
 SPLITS = ("base_task", NONE)
@@ -141,7 +149,7 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", views: list[s
         what = f"task {split}" if split and split != CROSS_TASK else "all selected views"
         fig = fig_surface.build(group, labels=used, title=f"Surface: accuracy over 2-D parameter grids — {what}",
                                 subtitle=selection_text(ds, sel, used, truncation))
-        figures.append((split, fig))
+        figures.append(SplitFigure(split, fig))
     meta = base_meta(NAME, ds, parsed, {p.view: [p.x, p.y] for _, p in panels}, truncation, split_by=split_by,
                      views=[p.view for _, p in panels],
                      marks={"safe_zone": f"lower >= {fig_surface.SAFE_LOWER}",

@@ -12,6 +12,7 @@ GENERATED_AT = "2026-01-01T00:00:00Z"
 
 
 def view_name(task: str, a: str, b: str) -> str:
+    """The name of the 2-D view over params ``a`` and ``b`` of ``task`` (the importers' naming)."""
     return f"{task}: {a} x {b}"
 
 

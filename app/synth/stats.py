@@ -6,6 +6,8 @@ reshapes the generator's ``[..., C, W, I, T]`` count arrays for them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from app.engine import stats as engine_stats
@@ -19,11 +21,12 @@ def accuracy(counts: np.ndarray, guess: np.ndarray) -> np.ndarray:
         return s / n
 
 
-def wilson(p: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def wilson(p: Any, n: Any) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper 95% Wilson bounds on ``p`` clipped to [0, 1]."""
     center, margin = engine_stats.wilson(p, n)
     return center - margin, center + margin
 
 
 def truncation_rate(counts: np.ndarray) -> np.ndarray:
+    """Truncated share of counts whose last axis is (correct, incorrect, invalid, truncated)."""
     return counts[..., 3] / counts.sum(axis=-1)

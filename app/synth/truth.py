@@ -42,7 +42,7 @@ class Rows:
     loop: np.ndarray
 
 
-def _r(x: float, nd: int = 4) -> float:
+def _r(x: Any, nd: int = 4) -> float:
     return round(float(x), nd)
 
 
@@ -82,6 +82,7 @@ def eval_stats(plan: Plan, rows: Rows, counts: np.ndarray) -> list[dict[str, Any
 
 
 def accuracy_of(counts: np.ndarray, guess: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Guess-corrected accuracy of the points in ``mask`` (counters summed first, spec §3)."""
     c, g = _group(counts, guess, mask)
     return stats.accuracy(c, g)
 
@@ -111,6 +112,7 @@ def _by_value(plan: Plan, counts: np.ndarray, e: int, task: str, param: str) -> 
 
 
 def cliff(plan: Plan, counts: np.ndarray) -> dict[str, Any]:
+    """The planted sharp cliff, measured: accuracy per value of its param on both sides of the step."""
     c = plants.CLIFF
     by_value = _by_value(plan, counts, c.eval_index, c.task, c.param)
     below = [a for v, a in by_value.items() if v <= c.threshold]
@@ -123,6 +125,7 @@ def cliff(plan: Plan, counts: np.ndarray) -> dict[str, Any]:
 
 
 def slope(plan: Plan, counts: np.ndarray) -> dict[str, Any]:
+    """The planted gradual slope, measured: accuracy per value of its param, falling step by step."""
     s = plants.SLOPE
     by_value = _by_value(plan, counts, s.eval_index, s.task, s.param)
     xs, ys = np.array(list(by_value)), np.array(list(by_value.values()))
@@ -140,7 +143,7 @@ def thinking(plan: Plan, rows: Rows, think: plants.Thinking, kind: str) -> dict[
     out = []
     for task in think.tasks:
         sel = (rows.eval == think.eval_index) & (plan.point_task[rows.point] == TASK_INDEX[task])
-        entry = {"base_task": task}
+        entry: dict[str, Any] = {"base_task": task}
         for name, code in (("correct", CORRECT), ("incorrect", INCORRECT)):
             m = sel & (rows.outcome == code)
             entry[f"{name}_tokens_median"] = _r(np.median(rows.tokens[m]), 1)
@@ -155,6 +158,7 @@ def thinking(plan: Plan, rows: Rows, think: plants.Thinking, kind: str) -> dict[
 
 
 def loops(plan: Plan, rows: Rows) -> dict[str, Any]:
+    """The planted broken loops, measured: long completions whose compressed size stays flat."""
     lp = plants.LOOPS
     budget = plan.evals[lp.eval_index].max_tokens
     sel = (rows.eval == lp.eval_index) & np.isin(plan.point_task[rows.point], [TASK_INDEX[t] for t in lp.tasks])
@@ -187,6 +191,7 @@ def wall_bins(rows: Rows, e: int, tokens: int, width: int, around: int = 3) -> l
 
 
 def wall(plan: Plan, rows: Rows) -> dict[str, Any]:
+    """The planted context wall, measured: the failure hazard at its bin against a same-budget reference."""
     w = plants.WALL
     reference = plants.WALL_REFERENCE
     return {"eval_id": plan.eval_ids[w.eval_index], "tokens": w.tokens, "bucket_size": w.width,

@@ -8,6 +8,7 @@ changed dataset never serves an old figure.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from flask import Flask
 from flask_caching import Cache
@@ -21,7 +22,7 @@ KEY_PREFIX = "profile:v1:"
 def make_cache(server: Flask, settings: Settings) -> Cache:
     """A Cache bound to ``server``; the backend follows the settings."""
     if settings.redis_url:
-        config = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.redis_url}
+        config: dict[str, Any] = {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": settings.redis_url}
     else:
         settings.cache_dir.mkdir(parents=True, exist_ok=True)
         config = {"CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(settings.cache_dir),

@@ -5,8 +5,10 @@
   back/forward replay exactly what was shown;
 - view: the page's state → cached view summary → figure cards, notes, next steps;
 - figures: the browser fetches each figure's cached JSON (clientside);
-- small helpers: canonical URL in the address bar, groups read-out, tag chips,
-  dataset switch.
+- drill-down: a click on a point of a page that declares one (the spiderweb's) opens
+  the declared page narrowed to that point;
+- small helpers: canonical URL in the address bar, split picker, dataset switch.
+  The filter bar's own callbacks are in :mod:`app.web.filter_bar`.
 """
 
 from __future__ import annotations
@@ -15,21 +17,19 @@ import json
 import logging
 from typing import Any
 
-from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
+from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx, get_relative_path, html, no_update
 
 from app.engine.errors import InputError
-from app.web import compute
-from app.web.components import groups_reading
+from app.projections.spec import SPECS, ProjectionSpec
+from app.web import compute, filter_bar, ids
 from app.web.page import view_children
 from app.web.services import current
-from app.web.specs import SHOW
-from app.web.state import bar_filters, decode, encode, parse_query
+from app.web.state import SHOW, carry, decode, encode, parse_query
 
 log = logging.getLogger(__name__)
-LOCATION = "_pages_location"
 
 
-def _query_from_controls(page: str, base: dict[str, Any], filters: dict[str, Any], truncation: str,
+def _query_from_controls(base: dict[str, Any], filters: dict[str, Any], truncation: str,
                          option_ids: list[dict], option_values: list[Any]) -> dict[str, Any]:
     query: dict[str, Any] = {}
     if "dataset" in base:
@@ -46,11 +46,12 @@ def _query_from_controls(page: str, base: dict[str, Any], filters: dict[str, Any
 
 
 def register(app: Dash) -> None:
+    """Every shared callback, the filter bar's, and one drill-down per page that declares it."""
+
     @app.callback(
-        Output(LOCATION, "search"), Output("fb-error", "children"),
-        Input("fb-evals", "value"), Input("fb-tasks", "value"), Input("fb-groups", "value"),
-        Input("fb-more", "value"), Input("opt-truncation", "value"), Input({"type": "opt", "name": ALL}, "value"),
-        State({"type": "opt", "name": ALL}, "id"), State("view-query", "data"),
+        Output(ids.LOCATION, "search"), Output(ids.FB_ERROR, "children"),
+        *filter_bar.INPUTS, Input(ids.OPT_TRUNCATION, "value"), Input(ids.option(ALL), "value"),
+        State(ids.option(ALL), "id"), State(ids.VIEW_QUERY, "data"),
         prevent_initial_call=True,
     )
     def controls_to_url(evals, tasks, groups, other, truncation, option_values, option_ids, current_view):
@@ -61,11 +62,12 @@ def register(app: Dash) -> None:
         page = current_view["page"]
         base = parse_query(current_view["search"])
         try:
-            filters = bar_filters(evals, tasks, groups, other)
+            filters = filter_bar.bar_filters(evals, tasks, groups, other)
         except InputError as exc:
             return no_update, str(exc)
-        query = _query_from_controls(page, base, filters, truncation, option_ids, option_values)
-        if SHOW in base and ctx.triggered_id != {"type": "opt", "name": "split_by"}:
+        query = _query_from_controls(base, filters, truncation, option_ids, option_values)
+        split = SPECS[page].split if page in SPECS else None
+        if SHOW in base and ctx.triggered_id != ids.option(split):
             query[SHOW] = base[SHOW]  # keep the value shown while other controls change, if it still exists
             if any(n.startswith("show=") for n in decode(page, query, services.registry).notices):
                 query.pop(SHOW)
@@ -77,8 +79,8 @@ def register(app: Dash) -> None:
             return no_update, ""
         return search, ""
 
-    @app.callback(Output(LOCATION, "search", allow_duplicate=True), Input("split-show", "value"),
-                  State("split-shown", "data"), State("view-query", "data"), prevent_initial_call=True)
+    @app.callback(Output(ids.LOCATION, "search", allow_duplicate=True), Input(ids.SPLIT_SHOW, "value"),
+                  State(ids.SPLIT_SHOWN, "data"), State(ids.VIEW_QUERY, "data"), prevent_initial_call=True)
     def show_split_value(value, shown, current_view):
         """The split picker: same view, another value of the split dimension."""
         if value == shown:  # the picker was just drawn with the value on screen
@@ -91,9 +93,9 @@ def register(app: Dash) -> None:
         return no_update if decoded.notices or search == current_view["search"] else search
 
     @app.callback(
-        Output("view-area", "children"), Output("next-steps", "children"), Output("view-notes", "children"),
-        Output("cli-command", "children"), Output("download-csv", "href"),
-        Input("view-query", "data"),
+        Output(ids.VIEW_AREA, "children"), Output(ids.NEXT_STEPS, "children"), Output(ids.VIEW_NOTES, "children"),
+        Output(ids.CLI_COMMAND, "children"), Output(ids.DOWNLOAD_CSV, "href"),
+        Input(ids.VIEW_QUERY, "data"),
     )
     def render_view(data):
         """State → cached view → cards (figure JSON is fetched by the browser, see fetchFigure)."""
@@ -104,35 +106,22 @@ def register(app: Dash) -> None:
         except Exception:  # a bug, not bad input: say so without a traceback, keep it in the log
             log.exception("view %s failed", data)
             return (html.Div("Internal error while computing this view; the server log has the details.",
-                             className="alert alert-danger", id="internal-error"), None, None, no_update, no_update)
+                             className="alert alert-danger", id=ids.INTERNAL_ERROR), None, None, no_update,
+                    no_update)
         return view_children(decoded.state, view, services)
 
     app.clientside_callback(
         ClientsideFunction("profile", "fetchFigure"),
-        Output({"type": "graph", "page": MATCH, "index": MATCH}, "figure"),
-        Input({"type": "figure-src", "page": MATCH, "index": MATCH}, "data"),
+        Output(ids.graph(MATCH, MATCH), "figure"),
+        Input(ids.figure_src(MATCH, MATCH), "data"),
     )
     app.clientside_callback(
         ClientsideFunction("profile", "canonicalUrl"),
-        Output("canonical-url", "children"),
-        Input("view-query", "data"),
-    )
-    app.clientside_callback(
-        ClientsideFunction("profile", "addTag"),
-        Output("fb-groups", "value", allow_duplicate=True),
-        Input({"type": "tag", "tag": ALL}, "n_clicks"),
-        State("fb-groups", "value"),
-        prevent_initial_call=True,
+        Output(ids.CANONICAL_URL, "children"),
+        Input(ids.VIEW_QUERY, "data"),
     )
 
-    @app.callback(Output("fb-groups-plain", "children"), Output("fb-groups-plain", "className"),
-                  Input("fb-groups", "value"), prevent_initial_call=True)
-    def read_groups(text):
-        """The groups field in plain words (AND/OR), from the engine's own parser."""
-        words, ok = groups_reading(text)
-        return words, "form-text" if ok else "form-text text-danger"
-
-    @app.callback(Output(LOCATION, "search", allow_duplicate=True), Input("dataset-select", "value"),
+    @app.callback(Output(ids.LOCATION, "search", allow_duplicate=True), Input(ids.DATASET_SELECT, "value"),
                   prevent_initial_call=True)
     def switch_dataset(name):
         """Another dataset: same page, that dataset's defaults (filters rarely carry over)."""
@@ -140,3 +129,34 @@ def register(app: Dash) -> None:
         if not name or name not in services.registry.names:
             return no_update
         return "" if name == services.registry.default else f"?dataset={name}"
+
+    filter_bar.register(app)
+    for spec in SPECS.values():
+        if spec.drill_down is not None:
+            _register_drill_down(app, spec)
+
+
+def _register_drill_down(app: Dash, spec: ProjectionSpec) -> None:
+    """A click on a point of ``spec``'s figures (customdata = [eval_id, axis value]) opens the declared page."""
+    assert spec.drill_down is not None
+    target, axis_option = spec.drill_down.page, spec.drill_down.axis
+
+    @app.callback(
+        Output(ids.LOCATION, "pathname", allow_duplicate=True),
+        Output(ids.LOCATION, "search", allow_duplicate=True),
+        Input(ids.graph(spec.name, ALL), "clickData"),
+        State(ids.VIEW_QUERY, "data"),
+        prevent_initial_call=True,
+    )
+    def drill_down(clicks, view):
+        """customdata = [eval_id, axis value] → the target page filtered to both."""
+        click = ctx.triggered[0]["value"] if ctx.triggered else None
+        points = (click or {}).get("points") or []
+        data = points[0].get("customdata") if points else None
+        if not data or len(data) < 2 or target not in SPECS:
+            return no_update, no_update
+        services = current()
+        state = decode(spec.name, parse_query(view["search"]), services.registry).state
+        axis = state.options[axis_option]
+        search = carry(state, target, services.registry, {"eval_id": [data[0]], axis: [data[1]]})
+        return get_relative_path(SPECS[target].path), search

@@ -1,7 +1,8 @@
 """'Copy as CLI command': the analyze.py line that writes the figure a page shows.
 
-Built from the same state and option table as the URL, so the two never drift;
-flags equal to the CLI's own defaults are left out to keep the line short.
+Built from the same state and the same projection declaration (``app.projections.spec``)
+as the URL and the CLI's parser, so the three never drift; flags equal to the CLI's
+own defaults are left out to keep the line short.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import shlex
 from pathlib import Path
 
 from app.engine import filters as flt
-from app.web.specs import SPECS
+from app.projections.spec import SPECS, OptionKind
 from app.web.state import State
 
 
@@ -30,15 +31,15 @@ def cli_command(state: State, dataset_path: Path, cwd: Path | None = None) -> st
     parts = ["python", "analyze.py", state.page, display_path(dataset_path, cwd)]
     if state.filters:
         parts += ["--filters", flt.canonical_json(state.filters)]
-    for opt in spec.options:
+    for opt in spec.page_options:
         value = state.options[opt.name]
-        if opt.kind == "views":
+        if opt.kind is OptionKind.VIEWS:
             if value:
                 parts += [opt.cli_flag, *value]
             continue
         if value == opt.cli_default:
             continue
-        parts += [opt.cli_flag, opt.cli_values.get(str(value), str(value))]
+        parts += [opt.cli_flag, opt.cli_value(value)]
     if state.truncation != "failure":
         parts += ["--truncation", state.truncation]
     return " ".join(shlex.quote(p) for p in parts)

@@ -10,14 +10,15 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Mapping
 
 from flask import g
 
 from app.engine.errors import InputError
-from app.projections import PROJECTIONS, to_csv
-from app.projections.surface import select_views
+from app.projections.base import to_csv
+from app.projections.spec import SPECS, dimension_values
 from app.web.cache import view_key
 from app.web.services import Services
 from app.web.state import State
@@ -26,12 +27,63 @@ log = logging.getLogger(__name__)
 ROW_COLUMNS = ("eval_id", "label", "center", "lower", "upper", "n", "truncation_rate", "tokens_mean")
 
 
+class ViewStatus(StrEnum):
+    """Whether a view has figures (ok) or only a sentence saying why not (empty)."""
+
+    OK = "ok"
+    EMPTY = "empty"
+
+
+@dataclass(frozen=True)
+class FigureInfo:
+    """One figure of a view: its split value (None when not split), export size and JSON size in bytes."""
+
+    title: str | None
+    width: int
+    height: int
+    bytes: int
+
+
+@dataclass
+class ViewSummary:
+    """What a page needs to lay out a view before fetching its figures; cached as plain JSON.
+
+    ``rows``: the table's rows a page reads itself (the spiderweb's next steps), else
+    empty; ``n_rows``: the whole table's length; ``meta``: the projection's meta.
+    """
+
+    status: ViewStatus
+    message: str = ""
+    figures: list[FigureInfo] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    n_rows: int = 0
+    compute_ms: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON types only: what the cache stores (no pickled objects)."""
+        return {"status": self.status.value, "message": self.message,
+                "figures": [{"title": f.title, "width": f.width, "height": f.height, "bytes": f.bytes}
+                            for f in self.figures],
+                "notes": list(self.notes), "meta": self.meta, "rows": self.rows, "n_rows": self.n_rows,
+                "compute_ms": self.compute_ms}
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> "ViewSummary":
+        return cls(status=ViewStatus(doc["status"]), message=doc.get("message", ""),
+                   figures=[FigureInfo(f["title"], int(f["width"]), int(f["height"]), int(f["bytes"]))
+                            for f in doc.get("figures", [])],
+                   notes=list(doc.get("notes", [])), meta=dict(doc.get("meta", {})), rows=list(doc.get("rows", [])),
+                   n_rows=int(doc.get("n_rows", 0)), compute_ms=float(doc.get("compute_ms", 0.0)))
+
+
 @dataclass
 class View:
     """The cached summary of a view and whether it came from the cache."""
 
     key: str
-    summary: dict[str, Any]
+    summary: ViewSummary
     hit: bool
     run: State  # the state the projection ran with (split narrowed to the value shown)
     splits: list[Any]  # every split value the filters keep, for the page's picker
@@ -39,25 +91,23 @@ class View:
 
 def _split_values(services: Services, state: State) -> list[Any]:
     """Values of the split dimension that the filters keep, in axis order (cached: costly at scale)."""
-    if state.split is None:
+    spec = SPECS[state.page]
+    if state.split is None or spec.split is None:
         return []
     ds = services.registry.get(state.dataset)
-    base = State(state.page, state.dataset, state.filters, "failure",
-                 {"split_by": state.split, **({"view": state.options["view"]} if state.page == "surface" else {})})
-    key = view_key(base, ds.version) + ":splits"
+    inputs = {spec.split: state.split, **{name: state.options[name] for name in spec.split_inputs}}
+    key = view_key(State(state.page, state.dataset, state.filters, "failure", inputs), ds.version) + ":splits"
     values = services.cache.get(key)
     if values is None:
         try:
-            if state.page == "surface":
-                chosen = select_views(ds, ds.parse_filters(state.filters), list(state.options["view"]) or None)
-                values = list(dict.fromkeys(v.base_task for v in chosen if v.base_task))
+            if spec.split_values is not None:
+                values = spec.split_values(ds, ds.parse_filters(state.filters), state.run_options())
             else:
-                column = ds.aggregate(state.filters, [state.split], quantiles=False)[state.split]
-                values = [v for v in column.tolist() if v is not None]
+                values = dimension_values(ds, state.filters, state.split)
         except InputError:
             values = []
         services.cache.set(key, values)
-    return values
+    return list(values)
 
 
 def resolve(services: Services, state: State) -> tuple[State, list[Any]]:
@@ -87,37 +137,40 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, allow_nan=False) if value is not None else "null")
 
 
-def _compute(services: Services, state: State, key: str) -> dict[str, Any]:
+def _compute(services: Services, state: State, key: str) -> ViewSummary:
     ds = services.registry.get(state.dataset)
+    spec = SPECS[state.page]
     started = time.perf_counter()
     entries: dict[str, Any] = {}
     try:
-        projection = PROJECTIONS[state.page].run(ds, filters=state.filters, truncation=state.truncation,
-                                                  **state.run_options())
+        projection = spec.run(ds, filters=state.filters, truncation=state.truncation, **state.run_options())
     except InputError as exc:  # nothing to draw: the page's empty state, cached like any view
-        summary = {"status": "empty", "message": str(exc), "figures": [], "notes": [], "meta": {}, "rows": []}
+        summary = ViewSummary(ViewStatus.EMPTY, message=str(exc))
     else:
         figures = []
         for index, (title, figure) in enumerate(projection.figures):
             text, width, height = page_figure_json(figure)
             entries[f"{key}:fig:{index}"] = text
-            figures.append({"title": title, "width": width, "height": height, "bytes": len(text)})
+            figures.append(FigureInfo(title, width, height, len(text)))
         entries[f"{key}:csv"] = to_csv(projection)
         rows = projection.rows
         keep = [c for c in rows.columns if c in ROW_COLUMNS or c == projection.meta.get("group_by")]
-        small = rows[keep] if state.page == "spiderweb" else rows.iloc[0:0]
-        summary = {"status": "ok", "message": "", "figures": figures, "notes": list(projection.notes),
-                   "meta": _jsonable({k: v for k, v in projection.meta.items()}),
-                   "rows": json.loads(small.to_json(orient="records")), "n_rows": int(len(rows))}
-    summary["compute_ms"] = round((time.perf_counter() - started) * 1000, 1)
-    entries[f"{key}:summary"] = summary
+        small = rows[keep] if spec.next_steps else rows.iloc[0:0]
+        summary = ViewSummary(ViewStatus.OK, figures=figures, notes=list(projection.notes),
+                              meta=_jsonable(dict(projection.meta)),
+                              rows=json.loads(small.to_json(orient="records")), n_rows=int(len(rows)))
+    summary.compute_ms = round((time.perf_counter() - started) * 1000, 1)
+    entries[f"{key}:summary"] = summary.to_json()
     services.cache.set_many(entries)
-    log.info("computed %s in %.0f ms (%s)", state.page, summary["compute_ms"], summary["status"])
+    log.info("computed %s in %.0f ms (%s)", state.page, summary.compute_ms, summary.status.value)
     return summary
 
 
-def _cached(services: Services, state: State, suffix: str) -> tuple[Any, View]:
-    """One cached part of a view (its summary, 'fig:0', 'csv'), computing the view on a miss."""
+def _cached(services: Services, state: State, suffix: str) -> tuple[Any, str, bool, State, list[Any]]:
+    """One cached part of a view (its summary, 'fig:0', 'csv'), computing the view on a miss.
+
+    Returns (the part, the view's key, whether it was a hit, the state run, the split values).
+    """
     started = time.perf_counter()
     ds = services.registry.get(state.dataset)
     run, splits = resolve(services, state)
@@ -126,16 +179,15 @@ def _cached(services: Services, state: State, suffix: str) -> tuple[Any, View]:
     hit = value is not None
     if not hit:
         summary = _compute(services, run, key)
-        value = summary if suffix == "summary" else services.cache.get(f"{key}:{suffix}")
+        value = summary.to_json() if suffix == "summary" else services.cache.get(f"{key}:{suffix}")
     _note_cache(hit, started)
-    return value, View(key, {}, hit, run, splits)
+    return value, key, hit, run, splits
 
 
 def view(services: Services, state: State) -> View:
     """The view's summary, computing and caching the whole view on a miss."""
-    summary, found = _cached(services, state, "summary")
-    found.summary = summary
-    return found
+    summary, key, hit, run, splits = _cached(services, state, "summary")
+    return View(key, ViewSummary.from_json(summary), hit, run, splits)
 
 
 def part(services: Services, state: State, suffix: str) -> str | None:

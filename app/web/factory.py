@@ -8,7 +8,7 @@ import dash
 from dash import Dash, html
 from flask import Flask
 
-from app.web import callbacks, routes
+from app.web import callbacks, ids, routes
 from app.web.cache import make_cache
 from app.web.registry import Registry
 from app.web.services import Services, attach
@@ -27,17 +27,17 @@ def create_app(settings: Settings | None = None) -> Dash:
     attach(server, Services(settings, registry, make_cache(server, settings)))
     app = Dash(
         __name__,
-        server=server,
+        server=server,  # type: ignore[arg-type]  # Dash's stubs omit the Flask server it accepts
         use_pages=True,
         pages_folder=str(PAGES_FOLDER),
         assets_folder=str(ASSETS_FOLDER),
         url_base_pathname=settings.url_base_pathname,
         title="Profile",
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]  # None turns the "Updating…" title off
         suppress_callback_exceptions=True,
         serve_locally=True,
     )
-    app.layout = html.Div([dash.page_container], id="app-root")
+    app.layout = html.Div([dash.page_container], id=ids.APP_ROOT)
     routes.register(server, settings.url_base_pathname)
     callbacks.register(app)
     if settings.preload and registry.entries:

@@ -20,6 +20,8 @@ ELEVATED_TRUNCATION = GENERALIST_MAX_TRUNCATION  # above a generalist's ceiling 
 
 @dataclass(frozen=True)
 class Step:
+    """One next step: what it says and the page and query it links to."""
+
     text: str
     page: str
     search: str

@@ -10,24 +10,13 @@ from dash import dcc, get_relative_path, html
 
 from app.engine import Dataset
 from app.figures.common import axis_label
+from app.projections.spec import SPECS
 from app.web import components as ui
+from app.web import ids
 from app.web.page import guarded
 from app.web.registry import Registry
 from app.web.services import current
-from app.web.specs import SPECS
 from app.web.state import OVERVIEW, State, carry, decode, encode
-
-START = (
-    ("spiderweb", "What can each model do, and how do they differ?",
-     "Start here. The fingerprint names each eval's archetype and lists the weakest tasks, the most "
-     "token-hungry ones and any elevated truncation, each linked to the page that explains it."),
-    ("surface", "Where does a capability break down?",
-     "Accuracy over two difficulty parameters: sharp cliffs, gradual slopes and the safe green zone."),
-    ("compression", "Is the reasoning efficient?",
-     "Tokens against information content per completion: underthinking, overthinking and broken loops."),
-    ("hazard", "When, in tokens, does the model start failing?",
-     "Cumulative incidence and hazard per token bucket: a spike at 4k, 8k or 16k is a context wall."),
-)
 
 
 def _link(text: str, page: str, search: str, **kw: Any) -> dcc.Link:
@@ -42,12 +31,13 @@ def _values_text(values: list[Any]) -> str:
 
 
 def _start_card(state: State, registry: Registry) -> dbc.Card:
+    """One entry per declared projection (in page order): the question it answers and how."""
     items = [dbc.ListGroupItem([
-        _link(SPECS[page].title, page, carry(state, page, registry), className="fw-semibold me-2",
-              id=f"start-{page}"),
-        html.Span(question, className="fw-semibold small"),
-        html.Div(text, className="small text-muted"),
-    ]) for page, question, text in START]
+        _link(spec.title, spec.name, carry(state, spec.name, registry), className="fw-semibold me-2",
+              id=ids.start(spec.name)),
+        html.Span(spec.question, className="fw-semibold small"),
+        html.Div(spec.start, className="small text-muted"),
+    ]) for spec in SPECS.values() if spec.question]
     return dbc.Card([
         dbc.CardHeader("Where to start", className="fw-semibold"),
         dbc.ListGroup(items, flush=True),
@@ -55,7 +45,7 @@ def _start_card(state: State, registry: Registry) -> dbc.Card:
             "Characterise one model: choose it in the Evals filter (or its 'fingerprint' link below). "
             "Compare models: choose several. Every page keeps its state in the link, so copy the URL to share "
             "exactly what you see, or copy the equivalent analyze.py command."), className="text-muted"),
-    ], className="mb-3", id="where-to-start")
+    ], className="mb-3", id=ids.WHERE_TO_START)
 
 
 def _evals_table(ds: Dataset, state: State, registry: Registry) -> dbc.Table:
@@ -73,7 +63,7 @@ def _evals_table(ds: Dataset, state: State, registry: Registry) -> dbc.Table:
             html.Td([_link("fingerprint", "spiderweb", carry(state, "spiderweb", registry, one), className="me-2"),
                      _link("hazard", "hazard", carry(state, "hazard", registry, one))]),
         ]))
-    return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True, id="evals-table",
+    return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True, id=ids.EVALS_TABLE,
                      className="small")
 
 
@@ -90,7 +80,7 @@ def _tasks_table(ds: Dataset, state: State, registry: Registry) -> dbc.Table:
             html.Td([_link("surfaces", "surface", carry(state, "surface", registry, one), className="me-2"),
                      _link("compression", "compression", carry(state, "compression", registry, one))]),
         ]))
-    return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True, id="tasks-table",
+    return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True, id=ids.TASKS_TABLE,
                      className="small")
 
 
@@ -112,7 +102,7 @@ def _views_table(ds: Dataset, state: State, registry: Registry) -> Any:
             html.Td(_link("surface", "surface", encode(target, registry)) if two_d else
                     html.Span("not 2-D", className="text-muted")),
         ]))
-    return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True, id="views-table",
+    return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True, id=ids.VIEWS_TABLE,
                      className="small")
 
 
@@ -131,7 +121,7 @@ def overview_layout(query: Mapping[str, Any]) -> Any:
         ui.navbar(OVERVIEW, state, registry),
         dbc.Container([
             html.H2(ds.title, className="h4 mb-0"),
-            html.P(facts, className="text-muted small mb-2", id="dataset-facts"),
+            html.P(facts, className="text-muted small mb-2", id=ids.DATASET_FACTS),
             ui.notices(decoded.notices, decoded.info),
             dbc.Row([dbc.Col(_start_card(state, registry), lg=12)]),
             html.H3("Evals", className="h5 mt-2"),

@@ -8,20 +8,22 @@ turns a cached view summary into figure cards, notes and next steps.
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import dash_bootstrap_components as dbc
 from dash import dcc, get_relative_path, html
 
 from app.engine.errors import InputError
+from app.projections.base import safe_name
+from app.projections.spec import SPECS
 from app.web import components as ui
+from app.web import filter_bar, ids
 from app.web.commands import cli_command
-from app.web.compute import View
+from app.web.compute import View, ViewStatus, ViewSummary
 from app.web.next_steps import next_steps
 from app.web.routes import figure_url, table_url
 from app.web.services import Services, current
-from app.web.specs import SPECS
-from app.web.state import OVERVIEW, State, decode, encode
+from app.web.state import State, decode, encode
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +34,7 @@ def no_data(message: str) -> html.Div:
                          className="mt-4")
 
 
-def guarded(build):
+def guarded(build: Callable[..., Any]) -> Callable[..., Any]:
     """A page layout that shows a message instead of failing: bad data or a bug never blanks the app."""
 
     def layout(*args: Any, **kwargs: Any) -> Any:
@@ -65,17 +67,27 @@ def projection_layout(page: str, query: Mapping[str, Any]) -> Any:
                       html.Span(spec.summary, className="text-muted small")],
                      className="d-flex align-items-baseline flex-wrap mb-2 page-head"),
             ui.notices(decoded.notices, decoded.info),
-            ui.filter_bar(state, ds),
+            filter_bar.layout(state, ds),
             ui.options_row(spec, state, ds),
             ui.actions(command, table_url(get_relative_path("/"), page, search)),
-            dcc.Store(id="view-query", data={"page": page, "search": search}),
-            html.Span(id="canonical-url", hidden=True),
-            html.Div(id="next-steps"),
-            dcc.Loading(html.Div(id="view-area", className="view-area"), type="default", delay_show=200,
-                        id="view-loading"),
-            html.Div(id="view-notes"),
+            dcc.Store(id=ids.VIEW_QUERY, data={"page": page, "search": search}),
+            html.Span(id=ids.CANONICAL_URL, hidden=True),
+            html.Div(id=ids.NEXT_STEPS),
+            dcc.Loading(html.Div(id=ids.VIEW_AREA, className="view-area"), type="default", delay_show=200,
+                        id=ids.VIEW_LOADING),
+            html.Div(id=ids.VIEW_NOTES),
         ], fluid=True, className="pb-4"),
     ], className=f"page page-{page}")
+
+
+def page_layout(page: str) -> Callable[..., Any]:
+    """The layout function Dash Pages calls with the query parameters of a projection page's URL."""
+
+    def layout(**query: Any) -> Any:
+        return projection_layout(page, query)
+
+    layout.__doc__ = f"/{page}: the {page} projection's page."
+    return layout
 
 
 def _notes(notes: list[str]) -> Any:
@@ -83,19 +95,19 @@ def _notes(notes: list[str]) -> Any:
         return None
     return dbc.Card([dbc.CardHeader("Reading this view", className="py-1 small fw-semibold"),
                      dbc.CardBody(html.Ul([html.Li(n) for n in notes], className="mb-0 small"), className="py-2")],
-                    className="mb-3", id="notes-card")
+                    className="mb-3", id=ids.NOTES_CARD)
 
 
-def _steps_panel(state: State, summary: dict[str, Any], services: Services) -> Any:
-    axis = state.options.get("group_by")
-    steps = next_steps(summary.get("rows", []), axis, state, services.registry)
+def _steps_panel(state: State, summary: ViewSummary, services: Services) -> Any:
+    axis = str(state.options.get("group_by"))
+    steps = next_steps(summary.rows, axis, state, services.registry)
     heads = {"surface": ("Weakest → surface", "where does accuracy break down?"),
              "compression": ("Most token-hungry → compression", "is the reasoning efficient?"),
              "hazard": ("Elevated truncation → hazard", "is there a context wall?")}
     cols = []
     for page, (title, why) in heads.items():
         items = [html.Li(dcc.Link(s.text, href=get_relative_path(SPECS[page].path) + s.search,
-                                  className="next-step", id=f"next-{page}-{i}"))
+                                  className="next-step", id=ids.next_step(page, i)))
                  for i, s in enumerate(steps[page])]
         if not items:
             items = [html.Li("none above 5% truncation" if page == "hazard" else "—", className="text-muted")]
@@ -103,7 +115,7 @@ def _steps_panel(state: State, summary: dict[str, Any], services: Services) -> A
                              html.Div(why, className="text-muted small"),
                              html.Ul(items, className="small mb-0 ps-3")], md=4))
     return dbc.Card([dbc.CardHeader("Next steps", className="py-1 small fw-semibold"),
-                     dbc.CardBody(dbc.Row(cols), className="py-2")], className="mb-3", id="next-steps-card")
+                     dbc.CardBody(dbc.Row(cols), className="py-2")], className="mb-3", id=ids.NEXT_STEPS_CARD)
 
 
 def view_children(state: State, view: View, services: Services) -> tuple[Any, ...]:
@@ -116,21 +128,12 @@ def view_children(state: State, view: View, services: Services) -> tuple[Any, ..
     labels = services.registry.get(state.dataset).eval_labels() if state.split == "eval_id" else None
     picker = ui.split_picker(state.split, view.splits, run.filters.get(state.split, [None])[0], labels) \
         if state.split and view.splits else None
-    if summary["status"] != "ok":  # nothing to export either: the CSV link goes inactive
-        return [picker, ui.empty_state(summary["message"])], None, None, command, None
+    if summary.status is not ViewStatus.OK:  # nothing to export either: the CSV link goes inactive
+        return [picker, ui.empty_state(summary.message)], None, None, command, None
     cards = [picker]
-    for index, fig in enumerate(summary["figures"]):
-        name = state.page if fig["title"] is None else f"{state.page}-{fig['title']}"
-        cards.append(ui.figure_card(state.page, index, fig["title"], figure_url(prefix, state.page, index, search),
-                                    fig["width"], fig["height"], ui_filename(name)))
-    steps = _steps_panel(state, summary, services) if state.page == "spiderweb" else None
-    return cards, steps, _notes(summary["notes"]), command, csv
-
-
-def ui_filename(text: str) -> str:
-    return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in text).strip("._")[:80] or "figure"
-
-
-def overview_state(query: Mapping[str, Any]) -> tuple[State, list[str]]:
-    decoded = decode(OVERVIEW, query, current().registry)
-    return decoded.state, decoded.notices
+    for index, fig in enumerate(summary.figures):
+        name = state.page if fig.title is None else f"{state.page}-{fig.title}"
+        cards.append(ui.figure_card(state.page, index, fig.title, figure_url(prefix, state.page, index, search),
+                                    fig.width, fig.height, safe_name(name, "figure")))
+    steps = _steps_panel(state, summary, services) if SPECS[state.page].next_steps else None
+    return cards, steps, _notes(summary.notes), command, csv

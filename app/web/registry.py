@@ -105,7 +105,7 @@ class Registry:
             if cached and cached[0] == stamp:
                 return cached[1]
             ds = Dataset.open(entry.path)
-            ds.version  # pin the version to the files just read
+            _ = ds.version  # pin the version to the files just read
             self._open[entry.name] = (stamp, ds)
             log.info("opened dataset %s (%s) version %s", entry.name, ds, ds.version)
             return ds

@@ -9,50 +9,52 @@ multi-worker test sees one worker serve what another computed.
 from __future__ import annotations
 
 import os
-import re
 import time
 
 from flask import Flask, Response, g, jsonify, request
 
 from app.engine.errors import InputError
+from app.projections.base import safe_name
+from app.projections.spec import SPECS
 from app.web import compute
 from app.web.services import current
-from app.web.specs import SPECS
-from app.web.state import decode, parse_query
+from app.web.state import State, decode, parse_query
 
 API = "_profile"
 
 
 def figure_url(prefix: str, page: str, index: int, search: str) -> str:
+    """Where the browser fetches figure ``index`` of a view (pre-encoded JSON from the cache)."""
     return f"{prefix}{API}/figure/{page}/{index}.json{search}"
 
 
 def table_url(prefix: str, page: str, search: str) -> str:
+    """The view's table as CSV (the rows ``--format csv`` writes)."""
     return f"{prefix}{API}/table/{page}.csv{search}"
 
 
-def _strict_state(page: str):
-    """The state a query names; any notice is an error here (pages only link canonical queries)."""
+def _text(message: str, status: int) -> Response:
+    return Response(message, status=status, mimetype="text/plain")
+
+
+def _strict_state(page: str) -> State | Response:
+    """The state a query names, or the error response: any notice is an error here (pages link canonical queries)."""
     if page not in SPECS:
-        return None, (404, f"unknown page {page!r}")
+        return _text(f"unknown page {page!r}", 404)
     services = current()
     try:
         decoded = decode(page, parse_query(request.query_string.decode("utf-8", "replace")), services.registry)
     except InputError as exc:
-        return None, (400, str(exc))
+        return _text(str(exc), 400)
     if decoded.notices:
-        return None, (400, " ".join(decoded.notices))
-    return decoded.state, None
-
-
-def _safe(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "table"
+        return _text(" ".join(decoded.notices), 400)
+    return decoded.state
 
 
 def register(server: Flask, prefix: str) -> None:
     """Add the routes under the app's URL prefix ('/' or '/profile/')."""
 
-    def health() -> Response:
+    def health() -> tuple[Response, int]:
         services = current()
         names = services.registry.names
         body = {"status": "ok" if names else "no-data", "datasets": names, "opened": services.registry.opened(),
@@ -64,24 +66,24 @@ def register(server: Flask, prefix: str) -> None:
         server.add_url_rule("/health", "profile_health_root", health)
 
     def figure(page: str, index: int) -> Response:
-        state, error = _strict_state(page)
-        if error:
-            return Response(error[1], status=error[0], mimetype="text/plain")
+        state = _strict_state(page)
+        if isinstance(state, Response):
+            return state
         text = compute.part(current(), state, f"fig:{index}")
         if text is None:
-            return Response(f"no figure {index} in this view", status=404, mimetype="text/plain")
+            return _text(f"no figure {index} in this view", 404)
         return Response(text, mimetype="application/json")
 
     server.add_url_rule(f"{prefix}{API}/figure/<page>/<int:index>.json", "profile_figure", figure)
 
     def table(page: str) -> Response:
-        state, error = _strict_state(page)
-        if error:
-            return Response(error[1], status=error[0], mimetype="text/plain")
+        state = _strict_state(page)
+        if isinstance(state, Response):
+            return state
         text = compute.part(current(), state, "csv")
         if text is None:
-            return Response("nothing to export: this view has no rows", status=404, mimetype="text/plain")
-        name = _safe(f"{page}-{state.dataset}")
+            return _text("nothing to export: this view has no rows", 404)
+        name = safe_name(f"{page}-{state.dataset}", "table")
         return Response(text, mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
 
@@ -97,5 +99,6 @@ def register(server: Flask, prefix: str) -> None:
             total = (time.perf_counter() - g.profile_started) * 1000
             response.headers["X-Profile-Cache"] = g.profile_cache
             response.headers["X-Profile-Worker"] = str(os.getpid())
-            response.headers["Server-Timing"] = f"view;desc={g.profile_cache};dur={g.profile_ms:.2f}, app;dur={total:.2f}"
+            response.headers["Server-Timing"] = (f"view;desc={g.profile_cache};dur={g.profile_ms:.2f}, "
+                                                 f"app;dur={total:.2f}")
         return response

@@ -20,12 +20,15 @@ EXTENSION = "profile"
 
 @dataclass(frozen=True)
 class Services:
+    """What every layout, callback and route of one app reaches through :func:`current`."""
+
     settings: Settings
     registry: Registry
     cache: Cache
 
 
 def attach(server: Flask, services: Services) -> None:
+    """Hang ``services`` off ``server`` (one set per app)."""
     server.extensions[EXTENSION] = services
 
 

@@ -12,15 +12,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
-from urllib.parse import parse_qs, urlencode, quote
+from urllib.parse import parse_qs, quote, urlencode
 
+from app import bounds
 from app.engine import Dataset
 from app.engine import filters as flt
 from app.engine.errors import InputError, listing
+from app.engine.stats import check_truncation
+from app.projections.base import EVAL_FILTER_KEYS, NONE
+from app.projections.spec import SPECS, Option, OptionKind
 from app.web.registry import Registry
-from app.web.specs import COMMON_PARAMS, NONE, SHOW, SPECS, TRUNCATION_MODES, Option
 
-OVERVIEW = "overview"
+OVERVIEW = "overview"  # the one page that is not a projection
+COMMON_PARAMS = ("dataset", "filters", "truncation")  # every page's parameters besides its own options
+SHOW = "show"  # which split value a split page draws (the CLI writes one file per value)
 QueryValue = str | list[str]
 
 
@@ -50,25 +55,31 @@ class State:
 
     def showing(self, value: Any) -> "State":
         """The state that draws only split value ``value``: the split dimension narrowed by filter."""
+        split = self.split
+        if split is None:
+            raise ValueError(f"the {self.page} page is not split")
         filters = dict(self.filters)
-        filters[self.split] = [value]
+        filters[split] = [value]
         return replace(self, filters=flt.parse_filters(filters), show=None)
 
     def with_filters(self, filters: Mapping[str, Any]) -> "State":
+        """The same view under other filters (canonicalised)."""
         return replace(self, filters=flt.parse_filters(dict(filters)))
 
     def run_options(self) -> dict[str, Any]:
         """The projection's keyword arguments for this state's page options."""
         spec = SPECS[self.page]
         out: dict[str, Any] = {}
-        for opt in spec.options:
+        for opt in spec.page_options:
             value = self.options[opt.name]
-            out[opt.kwarg or opt.name] = (list(value) or None) if opt.kind == "views" else value
+            out[opt.keyword] = (list(value) or None) if opt.kind is OptionKind.VIEWS else value
         return out
 
 
 @dataclass
 class Decoded:
+    """A decoded URL: the state to show, what was ignored, and choices made for the user."""
+
     state: State
     notices: list[str]  # what in the link was ignored
     info: list[str] = field(default_factory=list)  # choices made for the user (not errors)
@@ -109,12 +120,12 @@ def _as_list(value: QueryValue | None) -> list[str]:
 def defaults(page: str, ds: Dataset) -> dict[str, Any]:
     """The page's options when the URL says nothing."""
     spec = SPECS.get(page)
-    return {o.name: o.default(ds) for o in spec.options} if spec else {}
+    return {o.name: o.page_value(ds) for o in spec.page_options} if spec else {}
 
 
 def _check_option(opt: Option, raw: QueryValue, ds: Dataset) -> tuple[Any, str | None]:
     """(valid value, None) or (None, why it is not valid)."""
-    if opt.kind == "views":
+    if opt.kind is OptionKind.VIEWS:
         names = set(ds.views()["name"])
         wanted = [v for v in dict.fromkeys(_as_list(raw)) if v != ""]
         unknown = [v for v in wanted if v not in names]
@@ -124,22 +135,22 @@ def _check_option(opt: Option, raw: QueryValue, ds: Dataset) -> tuple[Any, str |
         return keep, None
     if isinstance(raw, list):
         raw = raw[0]
-    if opt.kind == "choice":
+    if opt.kind is OptionKind.CHOICE:
         if raw in opt.choices:
             return raw, None
         return None, f"must be one of {', '.join(opt.choices)}"
-    if opt.kind == "int":
+    if opt.kind is OptionKind.INT:
         text = raw.strip()
-        if text.isdigit() and opt.minimum <= int(text) <= opt.maximum:
+        if text.isdigit() and opt.in_bounds(int(text)):
             return int(text), None
-        return None, f"must be a whole number from {opt.minimum} to {opt.maximum}"
-    if opt.kind == "dim_or_none" and raw == NONE:
+        return None, f"must be {opt.bounds_text()}"
+    if opt.kind is OptionKind.DIM_OR_NONE and raw == NONE:
         return NONE, None
     allowed = [d for d in ds.dimension_names if d not in opt.exclude]
     if raw in allowed:
         return raw, None
     what = "not allowed here" if raw in ds.dimension_names else f"not a dimension of dataset {ds.name!r}"
-    extra = ", or none" if opt.kind == "dim_or_none" else ""
+    extra = ", or none" if opt.kind is OptionKind.DIM_OR_NONE else ""
     return None, f"{raw!r} is {what}; valid: {listing(allowed, 40)}{extra}"
 
 
@@ -174,33 +185,29 @@ def check_filters(raw: Any, ds: Dataset) -> tuple[dict[str, Any], list[str]]:
     return flt.parse_filters(kept), notices
 
 
-# What each page draws per eval: pages that draw one of these per eval open on a few evals.
-PER_EVAL_MARK = {"surface": "column of heatmaps", "compression": "row of scatter plots", "hazard": "curve"}
-MAX_GRID_EVALS = 8
-
-
 def _cap_grid_evals(page: str, filters: dict[str, Any], ds: Dataset, info: list[str]) -> dict[str, Any]:
     """With no eval chosen, a per-eval page of a large dataset opens on its first evals, not all.
 
     64 heatmap columns (or scatter rows, or curves) are unreadable and slow to draw; the
     cap is written into the filters (and so into the link and the CLI line), never silent.
     """
-    chooses_evals = any(k in ("eval_id", "model", "template", "sampler", "groups") or k.startswith("groups.")
-                        for k in filters)
+    spec = SPECS.get(page)
+    mark = spec.per_eval_mark if spec else None
+    cap = bounds.MAX_GRID_EVALS
+    chooses_evals = any(k in EVAL_FILTER_KEYS or k.startswith("groups.") for k in filters)
     evals = ds.evals()["eval_id"].tolist()
-    if page not in PER_EVAL_MARK or chooses_evals or len(evals) <= MAX_GRID_EVALS:
+    if mark is None or chooses_evals or len(evals) <= cap:
         return filters
-    info.append(f"This dataset has {len(evals)} evals and the {page} page draws one {PER_EVAL_MARK[page]} "
-                   f"per eval, so it opened on the first {MAX_GRID_EVALS} (by label). Choose evals in the "
-                   "filter bar to see others.")
-    return flt.parse_filters({**filters, "eval_id": evals[:MAX_GRID_EVALS]})
+    info.append(f"This dataset has {len(evals)} evals and the {page} page draws one {mark} per eval, so it opened "
+                f"on the first {cap} (by label). Choose evals in the filter bar to see others.")
+    return flt.parse_filters({**filters, "eval_id": evals[:cap]})
 
 
 def decode(page: str, query: Mapping[str, QueryValue], registry: Registry) -> Decoded:
     """The valid state closest to what the query asks for, with a notice per thing ignored."""
     notices: list[str] = []
     spec = SPECS.get(page)
-    known = set(COMMON_PARAMS) | ({o.name for o in spec.options} if spec else set())
+    known = set(COMMON_PARAMS) | ({o.name for o in spec.page_options} if spec else set())
     if spec and spec.split:
         known.add(SHOW)
     for key in query:
@@ -222,22 +229,23 @@ def decode(page: str, query: Mapping[str, QueryValue], registry: Registry) -> De
     filters = _cap_grid_evals(page, filters, ds, info)
 
     truncation = _single(query, "truncation", notices) or "failure"
-    if truncation not in TRUNCATION_MODES:
-        notices.append(f"truncation={truncation!r} must be one of {', '.join(TRUNCATION_MODES)}; "
-                       "showing failure.")
+    try:
+        truncation = check_truncation(truncation)
+    except InputError as exc:
+        notices.append(f"{exc}; showing failure.")
         truncation = "failure"
 
     options = defaults(page, ds)
-    for opt in spec.options if spec else ():
+    for opt in spec.page_options if spec else ():
         if opt.name not in query:
             continue
         raw = query[opt.name]
-        if opt.kind != "views" and isinstance(raw, list):
+        if opt.kind is not OptionKind.VIEWS and isinstance(raw, list):
             notices.append(f"'{opt.name}' was given {len(raw)} times; using the first ({raw[0]!r}).")
         value, problem = _check_option(opt, raw, ds)
         if problem:
-            shown = "every view" if opt.kind == "views" and not value else options[opt.name]
-            if opt.kind == "views" and value:
+            shown = "every view" if opt.kind is OptionKind.VIEWS and not value else options[opt.name]
+            if opt.kind is OptionKind.VIEWS and value:
                 shown = listing(value)
             notices.append(f"{opt.label} ({opt.name}) {problem}; showing {shown}.")
         if value is not None:
@@ -256,40 +264,6 @@ def decode(page: str, query: Mapping[str, QueryValue], registry: Registry) -> De
     return Decoded(state, notices, info)
 
 
-BAR_KEYS = ("eval_id", "base_task", "groups")  # the filter bar's own fields; other keys go in "Other filters"
-
-
-def _json_field(text: str | None, what: str) -> Any:
-    if not text or not text.strip():
-        return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{what} is not valid JSON ({exc.msg} at character {exc.pos})") from None
-
-
-def bar_filters(evals: list[str] | None, tasks: list[str] | None, groups: str | None,
-                other: str | None) -> dict[str, Any]:
-    """The filter bar's fields as one --filters object (checked later by the engine's parser)."""
-    raw = _json_field(other, "Other filters")
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise InputError('Other filters must be a JSON object such as {"params.length": [8, 16]}')
-    clash = sorted(set(raw) & set(BAR_KEYS))
-    if clash:
-        raise InputError(f"Other filters: set {', '.join(clash)} with the Evals, Tasks and Groups fields")
-    out = dict(raw)
-    if evals:
-        out["eval_id"] = list(evals)
-    if tasks:
-        out["base_task"] = list(tasks)
-    group_value = _json_field(groups, "Groups")
-    if group_value not in (None, [], ""):
-        out["groups"] = group_value
-    return out
-
-
 def encode(state: State, registry: Registry) -> str:
     """'?…' with the values that differ from the defaults ('' when none do)."""
     pairs: list[tuple[str, str]] = []
@@ -302,11 +276,11 @@ def encode(state: State, registry: Registry) -> str:
     spec = SPECS.get(state.page)
     if spec:
         base = defaults(state.page, registry.get(state.dataset))
-        for opt in spec.options:
+        for opt in spec.page_options:
             value = state.options.get(opt.name, base[opt.name])
             if value == base[opt.name]:
                 continue
-            if opt.kind == "views":
+            if opt.kind is OptionKind.VIEWS:
                 pairs += [(opt.name, v) for v in value]
             else:
                 pairs.append((opt.name, str(value)))

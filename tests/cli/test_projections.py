@@ -95,6 +95,22 @@ def test_safe_file_names():
     assert safe_name("a/b c:d") == "a_b_c_d"
     assert safe_name("../..") == "none" or "/" not in safe_name("../..")
     assert safe_name(8192) == "8192"
+    assert safe_name("café 1/2") == "caf__1_2"             # ASCII only: also safe in an HTTP header
+    assert safe_name("..", "figure") == "figure" and len(safe_name("x" * 200)) == 80
+
+
+def test_subcommands_and_flags_come_from_the_declarations():
+    from app.cli import build_parser
+    from app.projections import PROJECTIONS
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert [n for n in sub.choices if n in PROJECTIONS] == list(PROJECTIONS)
+    for name, spec in PROJECTIONS.items():
+        flags = {s for a in sub.choices[name]._actions for s in a.option_strings}
+        assert {o.cli_flag for o in spec.options} <= flags
+        fmt = next(a for a in sub.choices[name]._actions if "--format" in a.option_strings)
+        assert tuple(fmt.choices) == spec.formats and fmt.default == spec.formats[0]
 
 
 @pytest.mark.parametrize("argv, words", [

@@ -167,8 +167,8 @@ def test_meta_is_strict_json_even_without_tokens(results, tmp_path):
 
 
 def test_compression_draws_at_most_max_facets_and_says_which_are_left_out(syn, monkeypatch):
-    from app.figures import compression as fig_compression
-    monkeypatch.setattr(fig_compression, "MAX_FACETS", 2)
+    from app import bounds
+    monkeypatch.setattr(bounds, "MAX_FACETS", 2)
     p = PROJECTIONS["compression"].run(syn, split_by="none", group_by="none")
     labels = syn.eval_labels()
     order = list(syn.evals()["eval_id"])
@@ -180,3 +180,45 @@ def test_compression_draws_at_most_max_facets_and_says_which_are_left_out(syn, m
     assert set(p.rows["eval_id"]) == set(order)                  # the table keeps every facet
     shown = sum(len(t.x) for t in fig.data if t.meta and "outcome" in t.meta)
     assert fig.layout.meta["total"] == shown == int(syn.aggregate({"eval_id": order[:2]}, [])["samples"].iloc[0])
+
+
+def test_every_projection_is_a_declared_spec():
+    from app.projections import ProjectionSpec
+
+    assert list(PROJECTIONS) == ["spiderweb", "surface", "compression", "hazard"]   # page order
+    for name, spec in PROJECTIONS.items():
+        assert isinstance(spec, ProjectionSpec) and spec.name == name and spec.path == f"/{name}"
+        assert spec.title and spec.help and spec.summary and spec.question and spec.start
+        params = inspect.signature(spec.run).parameters
+        assert {o.keyword: o.cli_default for o in spec.options} == {k: params[k].default for k in OPTIONS[name]}
+        assert spec.split is None or spec.split in {o.name for o in spec.options}
+    assert PROJECTIONS["spiderweb"].format_options("barpng") == {"style": "bars"}
+    assert PROJECTIONS["spiderweb"].format_options("json") == {"style": "radar"}
+    assert PROJECTIONS["surface"].format_options("png") == {}
+    assert [s.per_eval_mark is not None for s in PROJECTIONS.values()] == [False, True, True, True]
+
+
+def test_a_declaration_that_disagrees_with_run_is_refused():
+    from app.projections import Option, OptionKind, ProjectionSpec, register_projection
+    from app.projections.spec import SPECS
+
+    def run(ds, *, filters=None, truncation="failure", size: int = 3):
+        raise AssertionError("never run")
+
+    def spec(**changes):
+        fields = dict(name="refused", title="Refused", help="h", summary="s", run=run,
+                      options=(Option("size", "Size", OptionKind.INT, "--size", 3, help="h"),))
+        return ProjectionSpec(**{**fields, **changes})
+
+    bad = [
+        spec(options=(Option("size", "Size", OptionKind.INT, "--size", 4, help="h"),)),      # default drifted
+        spec(options=(Option("width", "Width", OptionKind.INT, "--width", 3, help="h"),)),   # run has no width
+        spec(name="overview"),                                                                # a page of its own
+        spec(name="Not A Slug"),
+        spec(split="nope"),
+        spec(options=(Option("size", "Size", OptionKind.INT, "--truncation", 3, help="h"),)),  # a common flag
+    ]
+    for declaration in bad:
+        with pytest.raises(ValueError):
+            register_projection(declaration)
+    assert "refused" not in SPECS

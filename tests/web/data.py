@@ -30,7 +30,7 @@ def make_dataset(out: Path, samples: int = 12, seed: int = 3) -> Path:
     rows: dict[str, list] = {k: [] for k in ("eval_id", "base_task", "params", "manifold", "outcome",
                                              "completion_tokens", "compressed_bytes", "guess_rate")}
     for e, (model, template, sampler, _, budget) in enumerate(EVALS):
-        for t, (task, grid) in enumerate(TASKS.items()):
+        for task, grid in TASKS.items():
             keys = list(grid)
             points = np.array(np.meshgrid(*[grid[k] for k in keys])).T.reshape(-1, len(keys))
             for p, values in enumerate(points):

@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
                 for _ in range(3):  # first visit computes; the best of two repeats is the cached time
                     start = time.monotonic()
                     driver.get(base + path)
-                    wait_for(driver, lambda: drawn(driver, expected), timeout=300, what=label)
+                    wait_for(driver, lambda n=expected: drawn(driver, n), timeout=300, what=label)
                     times.append(time.monotonic() - start)
                 figs = sizes(base, path) if path else []
                 rows.append((label, times[0], min(times[1:]), figs, server_ms(base, path) if path else float("nan")))

@@ -73,7 +73,7 @@ def test_empty_selection_has_no_figure_but_a_message(client, web_app):
         services = current()
         state = decode("surface", query, services.registry).state
         view = compute.view(services, state)
-    assert view.summary["status"] == "empty" and "view" in view.summary["message"]
+    assert view.summary.status == "empty" and "view" in view.summary.message
     assert client.get(_figure_path("surface", query, web_app=web_app)).status_code == 404
 
 
@@ -94,7 +94,20 @@ def test_repeated_view_is_answered_from_cache(web_app):
     with web_app.server.test_request_context("/"):
         again = compute.view(services, state)
     assert (first.hit, again.hit) == (False, True) and again.summary == first.summary
-    assert again.summary["figures"][0]["bytes"] > 1000
+    assert again.summary.figures[0].bytes > 1000
+
+
+def test_the_view_summary_is_cached_as_plain_json(web_app):
+    from app.web.compute import ViewStatus, ViewSummary
+
+    with web_app.server.test_request_context("/"):
+        services = current()
+        state = decode("spiderweb", {"group_by": "params.a"}, services.registry).state
+        found = compute.view(services, state)
+        stored = services.cache.get(f"{found.key}:summary")
+    assert found.summary.status is ViewStatus.OK and found.summary.rows and found.summary.n_rows
+    assert json.loads(json.dumps(stored, allow_nan=False)) == stored == found.summary.to_json()
+    assert ViewSummary.from_json(stored) == found.summary
 
 
 def test_projection_page_layout_has_loading_and_state(web_app):

@@ -13,8 +13,17 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from tests.web import data
-from tests.web.browser import (console_errors, figure_summary, figures_drawn, mark_stale, open_page, search, text,
-                               wait_figures, wait_for)
+from tests.web.browser import (
+    console_errors,
+    figure_summary,
+    figures_drawn,
+    mark_stale,
+    open_page,
+    search,
+    text,
+    wait_figures,
+    wait_for,
+)
 
 pytestmark = pytest.mark.browser
 

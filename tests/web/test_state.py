@@ -7,8 +7,7 @@ import json
 import pytest
 
 from app.web.registry import Registry
-from app.web.state import State, bar_filters, carry, decode, encode, parse_query
-from app.engine.errors import InputError
+from app.web.state import State, carry, decode, encode, parse_query
 from tests.web import data
 
 
@@ -146,18 +145,6 @@ def test_carry_keeps_filters_and_overrides(registry):
     assert "style" not in search
 
 
-def test_bar_filters_compose_one_filter_object():
-    assert bar_filters(["a1"], [], '["arch:moe", ["size:large", "arch:dense"]]', '{"params.a": 1}') == {
-        "eval_id": ["a1"], "groups": ["arch:moe", ["size:large", "arch:dense"]], "params.a": 1}
-    assert bar_filters(None, None, "", "") == {}
-    with pytest.raises(InputError, match="Groups is not valid JSON"):
-        bar_filters([], [], '["arch:moe"', "")
-    with pytest.raises(InputError, match="Evals, Tasks and Groups"):
-        bar_filters([], [], "", '{"eval_id": "x"}')
-    with pytest.raises(InputError, match="JSON object"):
-        bar_filters([], [], "", "[1]")
-
-
 def test_state_run_options_name_the_projection_arguments(registry):
     state = decode("surface", {"view": "adding: a x b"}, registry).state
     assert state.run_options() == {"views": ["adding: a x b"], "split_by": "base_task"}
@@ -179,8 +166,8 @@ def test_show_picks_one_split_value(registry):
 
 
 def test_grid_pages_of_a_large_dataset_open_on_its_first_evals(registry, monkeypatch):
-    import app.web.state as state_module
-    monkeypatch.setattr(state_module, "MAX_GRID_EVALS", 2)
+    from app import bounds
+    monkeypatch.setattr(bounds, "MAX_GRID_EVALS", 2)
     decoded = decode("surface", {}, registry)
     assert set(decoded.state.filters["eval_id"]) == set(data.ids()[:2])
     assert decoded.notices == [] and "opened on the first 2" in decoded.info[0]

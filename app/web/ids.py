@@ -1,0 +1,103 @@
+"""Every component id of the dashboard, in one place.
+
+Layouts, callbacks and the browser tests meet on these strings: a callback
+whose id is misspelt never fires and Dash does not say so, so no module spells
+an id itself. ``assets/profile.js`` cannot import this module; the ids it uses
+(CLI_COMMAND through ``data-copy``) are listed there in a comment.
+Pattern-matching ids (one per option, figure or tag) are built by the functions
+at the end.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# the app shell and Dash Pages' own location component (dash._pages._ID_LOCATION)
+APP_ROOT = "app-root"
+LOCATION = "_pages_location"
+NAVBAR = "navbar"
+DATASET_SELECT = "dataset-select"
+NOTICES = "notices"
+
+# filter bar (app.web.filter_bar)
+FB_EVALS = "fb-evals"
+FB_TASKS = "fb-tasks"
+FB_GROUPS = "fb-groups"
+FB_GROUPS_PLAIN = "fb-groups-plain"
+FB_MORE = "fb-more"
+FB_ERROR = "fb-error"
+
+# options row and actions
+OPT_TRUNCATION = "opt-truncation"
+COPY_LINK = "copy-link"
+COPY_CLI = "copy-cli"
+CLI_COMMAND = "cli-command"
+DOWNLOAD_CSV = "download-csv"
+
+# the view: its state, where it is drawn, and what comes with it
+VIEW_QUERY = "view-query"  # Store {"page", "search"}: the page's canonical query
+CANONICAL_URL = "canonical-url"
+VIEW_AREA = "view-area"
+VIEW_LOADING = "view-loading"
+VIEW_NOTES = "view-notes"
+NOTES_CARD = "notes-card"
+NEXT_STEPS = "next-steps"
+NEXT_STEPS_CARD = "next-steps-card"
+SPLIT_PICKER = "split-picker"
+SPLIT_SHOW = "split-show"
+SPLIT_SHOWN = "split-shown"  # Store: the split value on screen
+EMPTY_STATE = "empty-state"
+INTERNAL_ERROR = "internal-error"
+
+# overview
+DATASET_FACTS = "dataset-facts"
+WHERE_TO_START = "where-to-start"
+EVALS_TABLE = "evals-table"
+TASKS_TABLE = "tasks-table"
+VIEWS_TABLE = "views-table"
+
+# types of the pattern-matching ids
+OPT = "opt"
+GRAPH = "graph"
+FIGURE_SRC = "figure-src"
+TAG = "tag"
+
+
+def option(name: Any) -> dict[str, Any]:
+    """A page option's control (``name`` may be ``dash.ALL``)."""
+    return {"type": OPT, "name": name}
+
+
+def graph(page: Any, index: Any) -> dict[str, Any]:
+    """A figure's dcc.Graph."""
+    return {"type": GRAPH, "page": page, "index": index}
+
+
+def figure_src(page: Any, index: Any) -> dict[str, Any]:
+    """The Store holding the URL a figure's JSON is fetched from."""
+    return {"type": FIGURE_SRC, "page": page, "index": index}
+
+
+def tag(name: Any) -> dict[str, Any]:
+    """A group tag chip of the filter bar."""
+    return {"type": TAG, "tag": name}
+
+
+def nav(page: str) -> str:
+    """A page's navbar link."""
+    return f"nav-{page}"
+
+
+def start(page: str) -> str:
+    """A page's link in the overview's "where to start"."""
+    return f"start-{page}"
+
+
+def next_step(page: str, index: int) -> str:
+    """The ``index``-th next-step link to ``page`` (spiderweb)."""
+    return f"next-{page}-{index}"
+
+
+def png(index: int) -> str:
+    """The PNG button of figure ``index``."""
+    return f"png-{index}"

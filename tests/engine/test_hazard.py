@@ -81,6 +81,7 @@ def test_check_bucket_size_is_a_whole_number_within_the_bounds():
     assert check_bucket_size(np.int64(256)) == 256 and type(check_bucket_size(np.int64(256))) is int
     assert check_bucket_size(BUCKET_SIZE_MAX) == BUCKET_SIZE_MAX
     for bad in (0, -5, BUCKET_SIZE_MAX + 1, 256.0, "256", True, None):
-        with pytest.raises(InputError, match=rf"bucket size \(--bucket-size\) must be a whole number of tokens from {BUCKET_SIZE_MIN} "
-                                             f"to {BUCKET_SIZE_MAX}, not"):
+        expected = (rf"bucket size \(--bucket-size\) must be a whole number of tokens "
+                    rf"from {BUCKET_SIZE_MIN} to {BUCKET_SIZE_MAX}, not")
+        with pytest.raises(InputError, match=expected):
             check_bucket_size(bad)

@@ -26,12 +26,16 @@ COPY app ./app
 COPY pages ./pages
 COPY assets ./assets
 COPY data ./data
-COPY analyze.py ./
+COPY analyze.py gunicorn.conf.py ./
 
 RUN useradd --system --uid 10001 --home-dir /app profile
 USER profile
 
 EXPOSE 8050
+# /health answers 200 "ok", 200 "degraded" (serving without its cache, or with some datasets failing) or
+# 503 "unavailable" (no dataset can be opened). urlopen raises on the 503 (and on no answer), so only that
+# marks the container unhealthy; degraded stays in service.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8050/health', timeout=4)"
-CMD ["sh", "-c", "exec gunicorn --workers \"$WEB_CONCURRENCY\" --bind 0.0.0.0:8050 --timeout 120 --access-logfile - app.wsgi:server"]
+# gunicorn.conf.py: WEB_CONCURRENCY gthread workers × PROFILE_THREADS threads, timeouts and request limits
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:8050", "app.wsgi:server"]

@@ -22,8 +22,8 @@ system-deps:
 run: install  ## serve the dashboard on the bundled data at http://$(HOST):$(PORT)
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python -m app
 
-serve: install  ## the same under gunicorn, as deployed
-	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) app.wsgi:server
+serve: install  ## the same under gunicorn, as deployed (gunicorn.conf.py: gthread workers, timeouts, limits)
+	$(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) app.wsgi:server
 
 lint: install  ## ruff (pyflakes, pycodestyle, import order, bugbear, docstrings) and mypy on app/
 	$(BIN)/ruff check .
@@ -41,8 +41,8 @@ demo: install  ## regenerate the bundled dataset in data/
 r12: install  ## the benchmark-scale dataset (≈ 8.8 M samples), never committed
 	test -f r12/dataset.json || $(BIN)/python analyze.py demo --out r12 --scale r12
 
-bench: install r12  ## engine vs DuckDB vs a one-pass numpy limit, spec §9
-	$(BIN)/python -m bench --dataset r12 --out bench/results.md
+bench: install r12  ## engine vs DuckDB vs a one-pass numpy limit, spec §9; with ~2 KB of text per completion beside r12
+	$(BIN)/python -m bench --dataset r12 --texts-kb 2 --out bench/results.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .cache

@@ -20,7 +20,11 @@ def main(argv: list[str] | None = None) -> int:
     from app.web import create_app
     from app.web.settings import from_env
 
-    settings = from_env()
+    try:
+        settings = from_env()
+    except ValueError as exc:  # a malformed login setting: refuse to start open, in one line
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     app = create_app(settings)
     names = app.server.extensions["profile"].registry.names
     print(f"Profile dashboard on http://{args.host}:{args.port}{settings.url_base_pathname} "

@@ -3,6 +3,11 @@
 Each query runs several times on a different eval subset each time (so nothing
 is answered from a cache); the table reports medians. The engine's peak memory is
 measured in a child process that does nothing else.
+
+``--texts-kb K`` (``make bench`` passes 2) puts a texts file of about K KB per completion beside
+the samples (written once, see ``bench.texts``) and measures everything on the dataset that
+declares it; a second table shows open time and peak memory with the texts file and without it
+(they must not grow), and the probe's query times beside a pyarrow read of the same rows.
 """
 
 from __future__ import annotations
@@ -15,18 +20,22 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any, Callable, TypeVar
 
 import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
 
 from app.engine import Dataset
+from bench import texts as synthetic_texts
 from bench.peer import DuckPeer
 
+T = TypeVar("T")
 COLUMNS = ["eval_id", "base_task", "params", "manifold", "outcome", "completion_tokens", "compressed_bytes",
            "guess_rate"]
 
 
-def timed(fn, *args, **kwargs) -> tuple[float, object]:
+def timed(fn: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[float, T]:
     t0 = time.perf_counter()
     out = fn(*args, **kwargs)
     return time.perf_counter() - t0, out
@@ -53,11 +62,45 @@ def plan_runs(ds: Dataset, runs: int, seed: int) -> list[dict]:
     return out
 
 
-def memory_child(path: str, runs: int, seed: int) -> None:
+def memory_child(path: str, runs: int, seed: int, probe: bool = False) -> None:
+    t0 = time.perf_counter()
     ds = Dataset.open(path)
+    opened = time.perf_counter() - t0
     for run in plan_runs(ds, runs, seed):
         engine_queries(ds, run)
-    print(json.dumps({"peak_mb": peak_rss_mb()}))
+        if probe:
+            probe_queries(ds, run)
+    print(json.dumps({"peak_mb": peak_rss_mb(), "open_s": opened}))
+
+
+def child_run(meta_path: Path, runs: int, seed: int, probe: bool = False) -> dict[str, float]:
+    """Peak memory (and open time) of open + the queries in a process that does nothing else."""
+    child = subprocess.run([sys.executable, "-m", "bench", "--memory-child", "--dataset", str(meta_path),
+                            "--runs", str(runs), "--seed", str(seed)] + (["--probe"] if probe else []),
+                           capture_output=True, text=True)
+    if child.returncode != 0:
+        raise RuntimeError(f"memory child failed ({child.returncode}): {child.stderr.strip()[-2000:]}")
+    return json.loads(child.stdout)
+
+
+def probe_queries(ds: Dataset, run: dict) -> dict[str, tuple[float, pd.DataFrame]]:
+    """What the /probe page asks: a page of one eval and task, one dot's row, one hazard bin of 3 evals."""
+    one = {"eval_id": run["evals"][0], "base_task": run["task"]}
+    rows = ds.samples(one, columns=["row"])["row"]
+    row = int(rows.iloc[len(rows) // 2])
+    return {
+        "probe: 50 completions of 1 eval + 1 task, with text": timed(ds.completions, one, limit=50),
+        "probe: 1 completion by row (a compression dot)": timed(ds.completions, None, rows=[row]),
+        "probe: 50 completions of a hazard bin (3 evals, tokens [4096, 4352))": timed(
+            ds.completions, {"eval_id": run["evals"]}, tokens=(4096, 4352), limit=50),
+    }
+
+
+def pyarrow_reads(texts_path: Path, probes: dict[str, tuple[float, pd.DataFrame]]) -> dict[str, float]:
+    """The same texts read with pyarrow's own predicate (``filters=[("row", "in", rows)]``), for scale."""
+    return {name: timed(pq.read_table, texts_path, columns=["row", "text"],
+                        filters=[("row", "in", [int(r) for r in frame["row"]])])[0]
+            for name, (_, frame) in probes.items()}
 
 
 def peak_rss_mb() -> float:
@@ -145,21 +188,35 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--out", default="bench/results.md")
+    ap.add_argument("--texts-kb", type=float, default=0.0, metavar="K",
+                    help="measure with a texts file of about K KB per completion beside the samples (written "
+                         "once as texts.parquet; 0: no texts)")
     ap.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.memory_child:
-        memory_child(args.dataset, args.runs, args.seed)
+        memory_child(args.dataset, args.runs, args.seed, args.probe)
         return 0
 
     meta_path = Path(args.dataset)
     meta_path = meta_path / "dataset.json" if meta_path.is_dir() else meta_path
     parquet = meta_path.parent / json.loads(meta_path.read_text())["samples"]
+    plain_meta, texts_note = meta_path, []
+    if args.texts_kb > 0:
+        texts_path = meta_path.parent / synthetic_texts.TEXTS_FILE
+        if not synthetic_texts.fits(texts_path, parquet, int(args.texts_kb * 1024)):
+            print(f"writing {texts_path} (about {args.texts_kb:g} KB per completion, once) …", file=sys.stderr)
+            _, took = synthetic_texts.write_texts(meta_path, int(args.texts_kb * 1024))
+            texts_note.append(f"texts file written in {took:.0f} s")
+        meta_path = synthetic_texts.texts_meta(plain_meta, texts_path)
 
-    open_engine, open_arrow = [], []
-    for _ in range(args.runs):
+    open_engine, open_arrow, open_plain = [], [], []
+    for _ in range(args.runs):  # interleaved, so load from elsewhere on the machine hits all three alike
         open_arrow.append(timed(pq.read_table, parquet, columns=COLUMNS)[0])
         t, ds = timed(Dataset.open, meta_path)
         open_engine.append(t)
+        if meta_path != plain_meta:
+            open_plain.append(timed(Dataset.open, plain_meta)[0])
     print(f"{ds!r}", file=sys.stderr)
 
     peer = DuckPeer(parquet)
@@ -175,10 +232,21 @@ def main(argv: list[str] | None = None) -> int:
             row["limit"].append(one_pass(cols))
             checks.setdefault(name, check_agreement(name, mine[name][1], theirs[name][1]))
 
-    child = subprocess.run([sys.executable, "-m", "bench", "--memory-child", "--dataset", str(meta_path),
-                            "--runs", str(args.runs), "--seed", str(args.seed)],
-                           capture_output=True, text=True, check=True)
-    peak = json.loads(child.stdout)["peak_mb"]
+    probe_times: dict[str, list[float]] = {}
+    arrow_times: dict[str, list[float]] = {}
+    first_probe = 0.0
+    if ds.has_text:
+        for i, run in enumerate(plan_runs(ds, args.runs, args.seed)):
+            probes = probe_queries(ds, run)
+            if i == 0:  # the first read opens the texts file and reads its footer
+                first_probe = next(iter(probes.values()))[0]
+                probes = probe_queries(ds, run)
+            for name, (t, _) in probes.items():
+                probe_times.setdefault(name, []).append(t)
+            for name, t in pyarrow_reads(ds.path.parent / str(ds.meta.texts), probes).items():
+                arrow_times.setdefault(name, []).append(t)
+
+    peak = child_run(meta_path, args.runs, args.seed)["peak_mb"]
 
     med = statistics.median
     lines = [f"Benchmark on `{meta_path}`: {ds.n_samples:,} samples; medians of {args.runs} runs, "
@@ -193,11 +261,40 @@ def main(argv: list[str] | None = None) -> int:
     lines += ["", "| open | engine ms | pyarrow read ms | ratio (≤ 1.5) |", "|---|---:|---:|---:|",
               f"| Dataset.open vs pq.read_table (same columns) | {oe:.0f} | {oa:.0f} | {oe / oa:.2f} |",
               "", f"Engine peak memory (open + all queries, separate process): {peak:.0f} MB (target ≤ 1500 MB)."]
+    if ds.has_text:
+        lines += texts_table(ds, plain_meta, meta_path, args, (open_plain, open_engine), peak, probe_times,
+                             arrow_times, first_probe, texts_note)
     text = "\n".join(lines) + "\n"
     print(text)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text)
     return 0
+
+
+def texts_table(ds: Dataset, plain_meta: Path, meta_path: Path, args: argparse.Namespace,
+                opens: tuple[list[float], list[float]], peak: float, probe_times: dict[str, list[float]],
+                arrow_times: dict[str, list[float]], first_probe: float, notes: list[str]) -> list[str]:
+    """Open time and peak memory without and with the texts file, and the probe's query times."""
+    med = statistics.median
+    plain_open, open_engine = opens
+    texts_path = ds.path.parent / str(ds.meta.texts)
+    meta = pq.ParquetFile(texts_path).metadata
+    mean_kb = ds._texts.mean_bytes() / 1024 if ds._texts is not None else 0.0
+    plain_peak = child_run(plain_meta, args.runs, args.seed)["peak_mb"]
+    probe_peak = child_run(meta_path, args.runs, args.seed, probe=True)["peak_mb"]
+    lines = ["", f"Texts: `{texts_path}`, {meta.num_rows:,} texts, {mean_kb:.2f} KB each on average "
+             f"({texts_path.stat().st_size / 1e9:.2f} GB on disk, {meta.num_row_groups:,} row groups)"
+             + (f"; {'; '.join(notes)}" if notes else "") + ".", "",
+             "| open and memory | without texts | with texts | with / without |", "|---|---:|---:|---:|",
+             f"| Dataset.open, median ms | {med(plain_open) * 1e3:.0f} | {med(open_engine) * 1e3:.0f} | "
+             f"{med(open_engine) / med(plain_open):.2f} |",
+             f"| peak memory, open + the four queries, MB | {plain_peak:.0f} | {peak:.0f} | {peak / plain_peak:.2f} |",
+             f"| peak memory, open + the four queries + the probes, MB | | {probe_peak:.0f} | |", "",
+             "| probe query | engine ms (median) | pyarrow `filters=[(\"row\", \"in\", rows)]` ms |", "|---|---:|---:|"]
+    for name, times in probe_times.items():
+        lines.append(f"| {name} | {med(times) * 1e3:.1f} | {med(arrow_times[name]) * 1e3:.1f} |")
+    lines.append(f"| first probe after open (opens the texts file, reads its footer) | {first_probe * 1e3:.1f} | |")
+    return lines
 
 
 if __name__ == "__main__":

@@ -26,3 +26,18 @@ def bundled() -> Path:
     if not BUNDLED.is_file():
         pytest.skip("data/dataset.json not generated yet (python analyze.py demo --out data)")
     return BUNDLED
+
+
+@pytest.fixture(scope="session")
+def rg_demo_import(shared_data: Path, tmp_path_factory):
+    """``../shared/data/reasoning-gym-eval/demo`` imported once per session; the import's Report.
+
+    With reasoning-gym installed, every task file is rebuilt to find its real difficulty values:
+    about 25 s the first time on 2 cores, then a few seconds, since the rebuilds are kept in
+    ``.cache/reasoning-gym`` (and in memory for any later import in the same session).
+    ``report.written.path`` is the dataset.json.
+    """
+    from app.importers.runner import import_sources
+
+    out = tmp_path_factory.mktemp("rg-demo") / "ds"
+    return import_sources([shared_data / "reasoning-gym-eval" / "demo"], "reasoning-gym-eval", out)

@@ -11,7 +11,6 @@ and the pieces called.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from functools import cached_property
 from pathlib import Path
@@ -20,8 +19,8 @@ from typing import Any, Mapping, Sequence
 import pandas as pd
 import pyarrow as pa
 
-from app.bounds import BUCKET_SIZE_DEFAULT
-from app.engine import discovery, queries
+from app.bounds import BUCKET_SIZE_DEFAULT, PROBE_LIMIT_DEFAULT
+from app.engine import discovery, fingerprint, probe, queries
 from app.engine.dimensions import Dimension, Dimensions
 from app.engine.errors import InputError
 from app.engine.grouping import check_group_by
@@ -32,6 +31,7 @@ from app.engine.queries import SAMPLE_COLUMNS, STAT_COLUMNS
 from app.engine.selection import Selection, check_filters, select
 from app.engine.stats import check_truncation
 from app.engine.store import read_meta, read_samples, resolve_dataset_path
+from app.engine.texts import text_source
 
 __all__ = ["Dataset", "Dimension", "STAT_COLUMNS"]
 
@@ -46,6 +46,7 @@ class Dataset:
         """``tables`` holds the samples table and is emptied (see ``layout.build_layout``)."""
         self.path = path
         self.meta = meta
+        self.stamps: tuple[fingerprint.Stamp, ...] = ()  # the files as read (set by ``open``)
         self.name = meta.name
         self.title = meta.title
         self._layout = build_layout(tables, meta, path)
@@ -53,22 +54,33 @@ class Dataset:
         self.n_samples = self._layout.n_samples
         self.has_tokens = self._layout.has_tokens
         self.has_bytes = self._layout.has_bytes
+        self._texts = text_source(path, meta)  # where texts are (a stat); never read here
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> "Dataset":
         """Open ``dataset.json`` (or its folder); errors name the file and the problem."""
         meta_path = resolve_dataset_path(path)
+        json_stamp = fingerprint.stamp(meta_path, meta_path.parent)
         meta = read_meta(meta_path)
+        # stamped before the data is read: a file changed during the read shows as a changed stamp afterwards
+        file_stamps = (json_stamp, *fingerprint.stamps(meta_path, meta)[1:])
         tables = [read_samples(meta_path, meta, columns=list(COLUMNS), dictionary=DICT_COLUMNS)]
-        return cls(meta_path, meta, tables)
+        ds = cls(meta_path, meta, tables)
+        ds.stamps = file_stamps
+        return ds
 
     @cached_property
     def version(self) -> str:
-        """Changes whenever the dataset's files change: part of every cache key."""
-        h = hashlib.sha256(self.path.read_bytes())
-        st = (self.path.parent / self.meta.samples).stat()
-        h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
-        return h.hexdigest()[:16]
+        """Changes whenever any of the dataset's files changes: part of every cache key.
+
+        Covers dataset.json and every data file it declares, each by size and mtime_ns,
+        as they were when ``open`` read them (see ``app.engine.fingerprint``).
+        """
+        return fingerprint.version(self.stamps or fingerprint.stamps(self.path, self.meta))
+
+    def changed_on_disk(self) -> bool:
+        """Whether any of the files this dataset was read from changed since (cheap: a few stats)."""
+        return fingerprint.stamps(self.path, self.meta) != self.stamps
 
     # ------------------------------------------------------------ discovery
     def evals(self) -> pd.DataFrame:
@@ -139,6 +151,38 @@ class Dataset:
         if "outcome" in group_by:
             raise InputError("hazard series cannot be grouped by outcome: outcomes are its competing events")
         return queries.hazard(sel, [self._dims[d] for d in group_by], bucket_size, split_invalid)
+
+    # ---------------------------------------------------------------- probe
+    @property
+    def has_text(self) -> bool:
+        """Whether the completion texts were kept (a texts file, or an older samples file's ``text``)."""
+        return self._texts is not None
+
+    def completions(self, filters: Filters = None, *, outcomes: Sequence[str] | None = None,
+                    tokens: tuple[int, int] | None = None, rows: Sequence[int] | None = None,
+                    limit: int = PROBE_LIMIT_DEFAULT, offset: int = 0, text: bool = True) -> pd.DataFrame:
+        """The completions behind a mark, ordered by (eval label, task, tokens, row): one page of them.
+
+        ``tokens`` is the range [min, max); ``rows`` are samples-file positions (``samples(columns=["row"])``).
+        Columns: ``probe.COMPLETION_COLUMNS``; ``attrs``: ``total`` (all matching) and ``has_text``.
+        Only the page's texts are read, and only with ``text=True``.
+        """
+        limit, offset = probe.check_page(limit, offset)
+        found = self._probe_rows(filters, outcomes, tokens, rows)
+        page = probe.page_rows(self._layout, self.meta, found, limit, offset)
+        frame = probe.completions_frame(self._layout, self.meta, page, self._texts, text)
+        frame.attrs.update(total=len(found), has_text=self.has_text)
+        return frame
+
+    def count_completions(self, filters: Filters = None, *, outcomes: Sequence[str] | None = None,
+                          tokens: tuple[int, int] | None = None, rows: Sequence[int] | None = None) -> int:
+        """How many completions :meth:`completions` would page through (no text is read)."""
+        return len(self._probe_rows(filters, outcomes, tokens, rows))
+
+    def _probe_rows(self, filters: Filters, outcomes: Sequence[str] | None, tokens: tuple[int, int] | None,
+                    rows: Sequence[int] | None) -> Any:
+        checked = (probe.check_outcomes(outcomes), probe.check_tokens(tokens), probe.check_rows(rows, self.n_samples))
+        return probe.matching_rows(self._select(filters), *checked)
 
     def __repr__(self) -> str:
         lay = self._layout

@@ -19,3 +19,13 @@ def listing(values, limit: int = 12) -> str:
     shown = ", ".join(values[:limit])
     more = len(values) - limit
     return f"{shown}, … ({more} more)" if more > 0 else shown
+
+
+def json_reason(exc: ValueError, position: str) -> str:
+    """A JSON parse error's reason and position as one phrase: ``Expecting value at column 3``.
+
+    Some of the json module's messages end in "at" ("Unterminated string starting at"), which
+    would read "starting at at column 3" with the position appended; the trailing "at" is dropped.
+    """
+    msg = str(getattr(exc, "msg", exc))
+    return f"{msg.removesuffix(' at')} at {position}"

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
+from app.bounds import MAX_JSON_DEPTH, MAX_PARAM_CHARS
+from app.engine import bounded_json
 from app.engine.errors import InputError, listing
 from app.engine.schema import DIM_PREFIXES, EVAL_DIMS
 from app.engine.schema import canonical_json as canonical_json  # the cache key and URL form of parsed filters
@@ -38,6 +40,21 @@ def valid_keys_text() -> str:
     return ", ".join(SCALAR_KEYS + ("groups", "params.<key>", "manifold.<key>", "groups.<key>"))
 
 
+def _quoted(value: Any, limit: int = 60) -> str:
+    """A value as JSON for an error message, cut to ``limit`` characters."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def load_json(text: str, what: str = "filters") -> Any:
+    """JSON typed by a person (``--filters``, a link, a filter-bar field), within the bounds of app.bounds.
+
+    At most MAX_PARAM_CHARS characters nested at most MAX_JSON_DEPTH deep (the grammar needs 3),
+    valid Unicode, finite 64-bit numbers; anything else is one InputError saying which bound.
+    """
+    return bounded_json.loads(text, what=what, max_chars=MAX_PARAM_CHARS, max_depth=MAX_JSON_DEPTH)
+
+
 def _scalars(key: str, value: Any) -> list[Scalar]:
     values = value if isinstance(value, list) else [value]
     if not values:
@@ -46,7 +63,7 @@ def _scalars(key: str, value: Any) -> list[Scalar]:
     for v in values:
         if v is None or isinstance(v, (dict, list)):
             raise InputError(f"filter '{key}': values must be strings or numbers (a value or a list of values), "
-                             f"not {json.dumps(v)}")
+                             f"not {_quoted(v)}")
         out.append(normalise_scalar(v))
     return out
 
@@ -59,7 +76,7 @@ def _groups(value: Any) -> list[list[str]]:
     for item in items:
         tags = item if isinstance(item, list) else [item]
         if not tags or not all(isinstance(t, str) and ":" in t for t in tags):
-            raise InputError(f"filter 'groups': {json.dumps(item)} is not a tag 'key:value' or a list of tags; "
+            raise InputError(f"filter 'groups': {_quoted(item)} is not a tag 'key:value' or a list of tags; "
                              'tags inside a list AND, items OR: ["arch:moe", ["size:large", "family:x"]]')
         out.append(sorted(set(tags)))
     return out
@@ -75,15 +92,17 @@ def parse_filters(raw: str | Mapping[str, Any] | None) -> dict[str, Any]:
         return {}
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"filters are not valid JSON ({exc.msg} at character {exc.pos}); {GRAMMAR_HINT}") from None
+            raw = load_json(raw)
+        except InputError as exc:
+            raise InputError(f"{exc}; {GRAMMAR_HINT}") from None
     if not isinstance(raw, Mapping):
         raise InputError(f"filters must be a JSON object, not {type(raw).__name__}; {GRAMMAR_HINT}")
+    bounded_json.check_value(dict(raw), "filters")
+    for key in raw:
+        if not isinstance(key, str) or not (key == "groups" or is_dimension(key)):
+            raise InputError(f"unknown filter key {bounded_json.shown(key)}; valid keys: {valid_keys_text()}")
     out: dict[str, Any] = {}
     for key in sorted(raw):
-        if not isinstance(key, str) or not (key == "groups" or is_dimension(key)):
-            raise InputError(f"unknown filter key {key!r}; valid keys: {valid_keys_text()}")
         if key == "groups":
             groups = _groups(raw[key])
             out[key] = sorted({tuple(g) for g in groups})

@@ -75,6 +75,8 @@ class Layout:
     n_samples: int
     has_tokens: bool
     has_bytes: bool
+    # the samples file's row of each layout row, when the file was not in layout order (None: the same)
+    row_file: np.ndarray | None = None
 
     @property
     def n_tasks(self) -> int:
@@ -84,6 +86,20 @@ class Layout:
     @property
     def n_points(self) -> int:
         return len(self.point_block)
+
+    def file_rows(self, rows: np.ndarray) -> np.ndarray:
+        """The samples-file position (the ``row`` key of texts) of each given layout row (int64)."""
+        rows = np.asarray(rows, np.int64)
+        return rows if self.row_file is None else self.row_file[rows].astype(np.int64)
+
+    def layout_rows(self, file_rows: np.ndarray) -> np.ndarray:
+        """The layout row of each given samples-file position (the inverse of :meth:`file_rows`)."""
+        file_rows = np.asarray(file_rows, np.int64)
+        if self.row_file is None:
+            return file_rows
+        inverse = np.empty(len(self.row_file), np.int64)
+        inverse[self.row_file] = np.arange(len(self.row_file))
+        return inverse[file_rows]
 
     def row_cells(self, rows: np.ndarray | slice) -> np.ndarray:
         """The cell of each given row (int64)."""
@@ -122,7 +138,7 @@ def build_layout(tables: list[pa.Table], meta: DatasetMeta, where: Path | str) -
     oc_codes, oc_dict = _dictionary_codes(take("outcome"))
     tokens = take("completion_tokens").fill_null(-1).to_numpy().astype(np.int32, copy=False)
     cbytes = take("compressed_bytes").fill_null(-1).to_numpy().astype(np.int32, copy=False)
-    guess = take("guess_rate").to_numpy().astype(np.float32, copy=False)
+    guess = _float64_rows(take("guess_rate"))
     del table
 
     # Evals and tasks: codes follow the sorted ids, which is the order rows are stored in.
@@ -148,13 +164,23 @@ def build_layout(tables: list[pa.Table], meta: DatasetMeta, where: Path | str) -
     block += tk_map[tk_codes]
     del ev_codes, tk_codes
 
-    # Keep the fast layout; sort only files another tool wrote in another order.
+    # Keep the fast layout; sort only files another tool wrote in another order, and then keep
+    # each row's file position (texts are keyed by it). The sort is stable, so inside a block rows
+    # with equal tokens stay in file order: layout order there is (tokens, file row) either way.
     has_tok = tokens >= 0
+    row_file = None
     if not in_layout(block, tokens, has_tok):
         order = np.lexsort((np.where(has_tok, tokens, np.iinfo(np.int32).max), block))
         block, tokens, cbytes, guess = block[order], tokens[order], cbytes[order], guess[order]
         outcome, pr_codes, mf_codes, has_tok = outcome[order], pr_codes[order], mf_codes[order], has_tok[order]
+        row_file = order.astype(np.int32 if len(order) < 2**31 else np.int64)
         del order
+
+    # Guess rates: constant per (eval, task) block in the usual case, so the float64 row array
+    # goes before the points are built (the peak of an open) and cells take their block's rate.
+    block_rate = _block_rates(guess, block, len(eval_ids) * n_tasks)
+    row_guess = guess if block_rate is None else None
+    del guess
 
     # Points: distinct (block, params, manifold), numbered in block order. The (params,
     # manifold) pairs are made dense first: manifold mostly follows params, so the pair
@@ -192,7 +218,9 @@ def build_layout(tables: list[pa.Table], meta: DatasetMeta, where: Path | str) -
     nulls = np.bincount(cell[null_rows], minlength=size).astype(np.float64)
     # nulls are stored as -1: add them back instead of masking 8 M rows
     cell_tok_sum = np.bincount(cell, weights=tokens, minlength=size) + nulls
-    cell_guess = _guess_sums(cell, guess, block, block_start, block_end, point_block, cell_count)
+    cell_guess = (np.bincount(cell, weights=row_guess, minlength=size) if block_rate is None
+                  else cell_count * np.repeat(block_rate[point_block], N_OUT))
+    del row_guess
     block_cells = np.bincount(np.repeat(point_block, N_OUT)[cell_count > 0], minlength=n_blocks)
     del cell
 
@@ -207,6 +235,7 @@ def build_layout(tables: list[pa.Table], meta: DatasetMeta, where: Path | str) -
         manifolds=[json.loads(m) if m else {} for m in mf_dict] + [{}],
         params_raw=pr_dict or ["{}"], manifolds_raw=list(mf_dict) + [None],
         n_samples=len(tokens), has_tokens=bool(len(null_rows) < len(tokens)), has_bytes=bool((cbytes >= 0).any()),
+        row_file=row_file,
     )
 
 
@@ -238,6 +267,25 @@ def _dictionary_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list]:
     return (np.concatenate(parts) if parts else np.zeros(0, np.int32)), dictionary
 
 
+def _float64_rows(column: pa.ChunkedArray) -> np.ndarray:
+    """A float64 column as one numpy array, copied chunk by chunk so each Arrow chunk is freed once copied.
+
+    Guess rates stay float64 from file to cell: in float32, 1/12 is off by 2.5e-9, which moves a
+    §3 accuracy by about 1e-9 and loses the spec's reference digits. Copying chunk by chunk keeps
+    the peak at one array plus one chunk, where ``to_numpy`` would hold the whole column twice.
+    """
+    if column.num_chunks == 1:
+        return column.chunk(0).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    out = np.empty(len(column), np.float64)
+    chunks, start = column.chunks, 0
+    del column
+    while chunks:
+        chunk = chunks.pop(0)
+        out[start:start + len(chunk)] = chunk.to_numpy(zero_copy_only=False)
+        start += len(chunk)
+    return out
+
+
 def _dense_codes(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
     """The distinct keys (ascending) and each row's index among them, as int32."""
     if space <= 16_000_000:
@@ -251,15 +299,18 @@ def _dense_codes(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
     return distinct, codes.astype(np.int32)
 
 
-def _guess_sums(cell: np.ndarray, guess: np.ndarray, block: np.ndarray, block_start: np.ndarray,
-                block_end: np.ndarray, point_block: np.ndarray, cell_count: np.ndarray) -> np.ndarray:
-    """Guess mass per cell; a rate constant over each block (the usual case) needs no pass over rows."""
-    starts = block_start[block_end > block_start]
+def _block_rates(guess: np.ndarray, block: np.ndarray, n_blocks: int) -> np.ndarray | None:
+    """Each block's guess rate (float64) when it is constant inside every block, else None.
+
+    ``block`` is ascending (the layout order). A constant rate needs no pass over rows for the
+    cells' guess mass: count × rate, exact to the last bit of the stored float64.
+    """
+    bounds = np.searchsorted(block, np.arange(n_blocks + 1))
+    starts = bounds[:-1][bounds[1:] > bounds[:-1]]
+    per_block = np.zeros(n_blocks, np.float64)
     if len(starts):
         low = np.minimum.reduceat(guess, starts)
-        high = np.maximum.reduceat(guess, starts)
-        if np.array_equal(low, high):
-            per_block = np.zeros(len(block_start), np.float64)
-            per_block[block[starts]] = low
-            return cell_count * np.repeat(per_block[point_block], N_OUT)
-    return np.bincount(cell, weights=guess, minlength=len(cell_count))
+        if not np.array_equal(low, np.maximum.reduceat(guess, starts)):
+            return None
+        per_block[block[starts]] = low
+    return per_block

@@ -17,6 +17,7 @@ from app.engine.schema import eval_id as make_eval_id
 from app.engine.schema import parse_tag
 
 SAMPLES_FILE = "samples.parquet"
+TEXTS_FILE = "texts.parquet"  # completion texts, keyed by sample row (see ``app.engine.texts``)
 DEFAULT_NAME = "dataset"
 
 
@@ -150,7 +151,11 @@ class ViewMeta:
 
 @dataclass(frozen=True)
 class DatasetMeta:
-    """Everything ``dataset.json`` says: name, title, the samples file, evals, tasks, views, provenance."""
+    """Everything ``dataset.json`` says: name, title, the samples file, evals, tasks, views, provenance.
+
+    ``texts`` names the completion-texts file beside the samples, None when the dataset has none
+    (or, for older datasets, when the texts are a ``text`` column of the samples file).
+    """
 
     name: str = DEFAULT_NAME
     title: str = ""
@@ -159,6 +164,7 @@ class DatasetMeta:
     tasks: tuple[TaskMeta, ...] = ()
     views: tuple[ViewMeta, ...] = ()
     provenance: Mapping[str, Any] = field(default_factory=dict)
+    texts: str | None = None
 
     def __post_init__(self) -> None:
         if not self.title:
@@ -225,8 +231,10 @@ class DatasetMeta:
 
     # ------------------------------------------------------------ dataset.json
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "title": self.title, "samples": self.samples,
-                "evals": [e.to_json() for e in self.evals], "tasks": [t.to_json() for t in self.tasks],
+        out: dict[str, Any] = {"name": self.name, "title": self.title, "samples": self.samples}
+        if self.texts is not None:  # written only when present, so datasets without texts read as before
+            out["texts"] = self.texts
+        return {**out, "evals": [e.to_json() for e in self.evals], "tasks": [t.to_json() for t in self.tasks],
                 "views": [v.to_json() for v in self.views], "provenance": dict(self.provenance)}
 
     @classmethod
@@ -243,8 +251,12 @@ class DatasetMeta:
         if not isinstance(provenance, Mapping):
             raise InputError(f"{where}: 'provenance' must be an object")
         name = str(doc.get("name") or DEFAULT_NAME)
+        texts = doc.get("texts")
+        if texts is not None and (not isinstance(texts, str) or not texts):
+            raise InputError(f"{where}: 'texts' must name the completion-texts file, e.g. \"{TEXTS_FILE}\"")
         return cls(
             name=name, title=str(doc.get("title") or name), samples=str(doc.get("samples") or SAMPLES_FILE),
+            texts=texts,
             evals=_records(EvalMeta, doc.get("evals"), f"{where}: evals"),
             tasks=_records(TaskMeta, doc.get("tasks"), f"{where}: tasks"),
             views=_records(ViewMeta, doc.get("views"), f"{where}: views"),
@@ -313,4 +325,4 @@ def _records(kind: Any, items: Iterable[Any] | None, where: str) -> tuple[Any, .
     return tuple(kind.from_json(item, f"{where}[{i}]") for i, item in enumerate(items or []))
 
 
-__all__ = ["DatasetMeta", "EvalMeta", "ImportMeta", "TaskMeta", "ViewMeta", "SAMPLES_FILE"]
+__all__ = ["DatasetMeta", "EvalMeta", "ImportMeta", "TaskMeta", "ViewMeta", "SAMPLES_FILE", "TEXTS_FILE"]

@@ -63,13 +63,18 @@ def aggregate(sel: Selection, dims: Sequence[Dimension], truncation: str, quanti
 
 
 def samples(sel: Selection, dims: Dimensions, columns: Sequence[str]) -> pd.DataFrame:
-    """Per-completion rows; dimension columns come back as categoricals (cheap at 8 M rows)."""
+    """Per-completion rows; dimension columns come back as categoricals (cheap at 8 M rows).
+
+    ``row`` is the sample's position in the samples file: the key of its text (``Dataset.completions(rows=...)``).
+    """
     lay = sel.layout
     rows = sel.rows()
     out: dict[str, Any] = {}
     point = lay.row_point[rows]
     for col in columns:
-        if col in ("completion_tokens", "compressed_bytes"):
+        if col == "row":
+            out[col] = lay.file_rows(rows)
+        elif col in ("completion_tokens", "compressed_bytes"):
             raw = (lay.row_tokens if col == "completion_tokens" else lay.row_bytes)[rows]
             out[col] = pd.arrays.IntegerArray(np.maximum(raw, 0), raw < 0)   # -1 stored for null
         elif col == "outcome":

@@ -8,7 +8,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from typing import Any
+from typing import Any, Callable
 
 import pyarrow as pa
 
@@ -24,12 +24,41 @@ SAMPLES_SCHEMA = pa.schema(
         pa.field("outcome", pa.string(), nullable=False),
         pa.field("completion_tokens", pa.int32(), nullable=True),
         pa.field("compressed_bytes", pa.int32(), nullable=True),
-        pa.field("guess_rate", pa.float32(), nullable=False),
+        pa.field("guess_rate", pa.float64(), nullable=False),
     ]
 )
 REQUIRED_COLUMNS: tuple[str, ...] = tuple(SAMPLES_SCHEMA.names)
 # Optional columns other tools may rely on; kept when present.
 OPTIONAL_COLUMNS = {"text": pa.string(), "sample": pa.int32(), "output_bytes": pa.int32()}
+
+
+
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+
+
+# What a file written by another tool (or an older version of this one) may hold in each public
+# column: the same values in a wider or differently encoded type. Anything else is refused by name.
+_ACCEPTED: dict[pa.DataType, tuple[str, Callable[[pa.DataType], bool]]] = {
+    pa.string(): ("string (also large_string or dictionary-encoded)",
+                  lambda t: _is_text(t) or (pa.types.is_dictionary(t) and _is_text(t.value_type))),
+    pa.int32(): ("int32 (any integer type is read, if its values fit)", pa.types.is_integer),
+    pa.float64(): ("float64 (float32 from older files is read)", pa.types.is_floating),
+}
+
+
+def column_type_problem(name: str, found: pa.DataType) -> str | None:
+    """Why ``found`` cannot stand for the public column ``name`` (None when it can).
+
+    An all-null column (type ``null``, as pandas writes an empty optional column) is accepted
+    for the nullable columns.
+    """
+    want = SAMPLES_SCHEMA.field(name)
+    what, accepts = _ACCEPTED[want.type]
+    if accepts(found) or (want.nullable and pa.types.is_null(found)):
+        return None
+    return f"column '{name}' has type {found}; expected {what}"
+
 
 EVAL_DIMS: tuple[str, ...] = ("eval_id", "model", "template", "sampler")
 DIM_PREFIXES: tuple[str, ...] = ("params.", "manifold.", "groups.")

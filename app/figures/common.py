@@ -7,12 +7,21 @@ the CLI reads like the page it came from.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence, TypeVar
 
 import plotly.graph_objects as go
 
+from app.bounds import MAX_NAME_CHARS, MAX_TEXT_CHARS
+
+K = TypeVar("K")
+
 FONT = dict(family="DejaVu Sans, Arial, sans-serif", size=14, color="#222222")
 MIN_WIDTH, MIN_HEIGHT = 1200, 800
+# A token axis stretches to show a budget up to this many times the longest completion drawn, so the data
+# always keeps at least half the width; a budget further out becomes a label at the right edge instead.
+BUDGET_REACH = 2.0
+AXIS_PAD = 1.04   # room after the last dot or budget line, so neither sits on the frame
 
 
 def wrap(text: str, width: int = 150) -> str:
@@ -31,7 +40,8 @@ def base_layout(fig: go.Figure, *, title: str, subtitle: str | None, width: int,
                 legend_title: str | None = None, top: int = 110, bottom: int = 80, right: int = 40) -> go.Figure:
     """White background, readable fonts, fixed pixel size (≥ 1200×800 for PNG export)."""
     height = max(MIN_HEIGHT, int(height))
-    sub = wrap(subtitle) if subtitle else ""
+    title = short(title, MAX_TEXT_CHARS)
+    sub = wrap(short(subtitle, MAX_TEXT_CHARS)) if subtitle else ""
     top += 18 * sub.count("<br>")
     fig.update_layout(
         template="plotly_white",
@@ -83,12 +93,21 @@ def axis_label(value: Any) -> str:
         return "(none)"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return short(str(value), MAX_NAME_CHARS)
 
 
 def dim_label(dim: str) -> str:
     """'params.length' → 'length' (params are the usual case); other dimensions keep their full name."""
-    return dim.split(".", 1)[1] if dim.startswith("params.") else dim
+    return short(dim.split(".", 1)[1] if dim.startswith("params.") else dim, MAX_NAME_CHARS)
+
+
+def shown_names(names: Mapping[K, str]) -> dict[K, str]:
+    """Legend and hover names cut to ``MAX_NAME_CHARS``.
+
+    A 1 MB label in a dataset written by another tool would otherwise be copied into every
+    trace, hover text and title of a figure.
+    """
+    return {key: short(str(name), MAX_NAME_CHARS) for key, name in names.items()}
 
 
 def short(text: str, limit: int = 40) -> str:
@@ -141,3 +160,41 @@ def subplot_axes(row: int, col: int, cols: int) -> tuple[str, str]:
     k = (row - 1) * cols + col
     suffix = "" if k == 1 else str(k)
     return f"x{suffix}", f"y{suffix}"
+
+
+@dataclass(frozen=True)
+class TokenAxis:
+    """A token axis fitted to the data: where it ends, and which budgets it shows as lines or as edge labels."""
+
+    upper: float                 # the axis runs from 0 to here
+    inside: tuple[int, ...]      # budgets within reach of the data: dashed lines at their position
+    beyond: tuple[int, ...]      # budgets far past the data: a labelled marker at the right edge instead
+
+    def edge_label(self) -> str:
+        """``budget 32,768 →`` (or ``budgets 16,384, 32,768 →``): what lies past the right edge."""
+        if not self.beyond:
+            return ""
+        word = "budget" if len(self.beyond) == 1 else "budgets"
+        return f"{word} {', '.join(f'{b:,}' for b in self.beyond)} →"
+
+
+def token_axis(data_max: float | None, budgets: Iterable[Any] = (), *, reach: float = BUDGET_REACH) -> TokenAxis:
+    """Fit a token axis to ``data_max`` (the longest completion or bin end drawn).
+
+    Rule: the axis ends just past the data; a budget up to ``reach`` × ``data_max`` stretches it
+    and is drawn where it is, a budget beyond that is listed in ``beyond`` for an edge label, so
+    completions of a few hundred tokens are never squeezed against x = 0 by a 32k budget.
+    With no data the budgets alone set the axis.
+    """
+    found = sorted({int(b) for b in budgets if b})
+    top = float(data_max) if data_max is not None and math.isfinite(data_max) and data_max > 0 else 0.0
+    if top == 0.0:
+        return TokenAxis(upper=(found[-1] if found else 1) * AXIS_PAD, inside=tuple(found), beyond=())
+    inside = tuple(b for b in found if b <= reach * top)
+    beyond = tuple(b for b in found if b > reach * top)
+    return TokenAxis(upper=max([top, *inside]) * AXIS_PAD, inside=inside, beyond=beyond)
+
+
+def tokens_title(text: str, estimated: bool) -> str:
+    """An axis title in tokens that says when the counts are estimates: ``completion tokens (estimated)``."""
+    return f"{text} (estimated)" if estimated else text

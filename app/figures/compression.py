@@ -20,7 +20,17 @@ import plotly.graph_objects as go
 
 from app.engine.schema import OUTCOMES
 from app.figures import palette
-from app.figures.common import axis_label, base_layout, dim_label, legend_key, short, subplot_axes, subplot_grid
+from app.figures.common import (
+    axis_label,
+    base_layout,
+    dim_label,
+    legend_key,
+    short,
+    subplot_axes,
+    subplot_grid,
+    token_axis,
+    tokens_title,
+)
 
 MAX_SYMBOLS = len(palette.SYMBOLS)
 MAX_TRACES = 240   # beyond this many (facet, outcome, group) traces, groups become per-point symbols
@@ -59,6 +69,9 @@ def _dot_traces(points: pd.DataFrame, facet: str | None, f: Any, group: str | No
                 name=" · ".join([o] + [w for w in where if w]), legendgroup=o, showlegend=False,
                 marker=dict(color=palette.OUTCOME_COLORS[o], symbol=symbol, size=6, opacity=0.6, line=dict(width=0)),
                 text=text, meta={"outcome": o, "facet": f, "group": g},
+                # a plain list: Dash's click data reads customdata from the trace as sent, and a typed array
+                # (what plotly makes of a numpy array) arrives as {dtype, bdata}, not per point
+                customdata=pg["row"].astype("int64").tolist() if "row" in pg.columns else None,
                 hovertemplate=(f"<b>{o}</b>" + (f"<br>{dim_label(facet)}: {axis_label(f)}" if facet else "")
                                + group_hover + "<br>tokens %{x:,}<br>compressed %{y:,} bytes<extra></extra>")))
     return traces
@@ -71,6 +84,13 @@ def _budget_marks(budget: int, xa: str, ya: str) -> tuple[dict[str, Any], dict[s
     label = dict(xref=xa, yref=f"{ya} domain", x=budget, y=1, xanchor="right", yanchor="top",
                  text=f"budget {budget:,} ", showarrow=False, font=dict(size=12))
     return line, label
+
+
+def _budget_beyond(budget: int, xa: str, ya: str) -> dict[str, Any]:
+    """A budget far past every dot: a label at the facet's right edge, so the axis keeps fitting the data."""
+    return dict(xref=f"{xa} domain", yref=f"{ya} domain", x=1, y=1, xanchor="right", yanchor="top",
+                text=f"budget {budget:,} →", showarrow=False, font=dict(size=12, color="#444444"),
+                bgcolor="rgba(255,255,255,0.85)")
 
 
 def _notice(text: str, yshift: int) -> dict[str, Any]:
@@ -91,12 +111,18 @@ def left_out_text(facet: str, left_out: Sequence[str], shown: int) -> tuple[str,
 def build(points: pd.DataFrame, *, facet: str | None, group: str | None, title: str, subtitle: str | None = None,
           facets: Sequence[Any] | None = None, facet_titles: Mapping[Any, str] | None = None,
           groups: Sequence[Any] | None = None, total: int | None = None,
-          budgets: Mapping[Any, int | None] | None = None, left_out: Sequence[str] = ()) -> go.Figure:
-    """Scatter of ``points`` (columns outcome, completion_tokens, compressed_bytes, [facet], [group]).
+          budgets: Mapping[Any, int | None] | None = None, left_out: Sequence[str] = (),
+          tokens_estimated: bool = False) -> go.Figure:
+    """Scatter of ``points`` (columns outcome, completion_tokens, compressed_bytes, [facet], [group], [row]).
+
+    ``row``, when present, is each dot's customdata: the sample's row key, which the
+    dashboard's click turns into that completion on the probe page.
 
     ``total``: how many completions the points were drawn from (for the
-    down-sampling notice). ``budgets``: facet value → max_tokens, drawn as a line.
-    ``left_out``: names of facets the caller chose not to draw (see ``app.bounds.MAX_FACETS``).
+    down-sampling notice). ``budgets``: facet value → max_tokens, drawn as a line where the
+    x axis reaches it and as a label at the right edge when it lies far past every dot
+    (:func:`~app.figures.common.token_axis`). ``left_out``: names of facets the caller chose not
+    to draw (see ``app.bounds.MAX_FACETS``). ``tokens_estimated``: the axis title says so.
     """
     facets = list(facets) if facets is not None else (list(dict.fromkeys(points[facet])) if facet else [None])
     groups = list(groups) if groups is not None else (list(dict.fromkeys(points[group])) if group else [None])
@@ -110,26 +136,34 @@ def build(points: pd.DataFrame, *, facet: str | None, group: str | None, title: 
     by_facet = {f: part for f, part in points.groupby(facet, sort=False, observed=True)} if facet else {None: points}
     traces: list[dict[str, Any]] = []
     shapes: list[dict[str, Any]] = []
+    facet_budgets = {f: (budgets or {}).get(f) for f in facets}
+    axis = token_axis(float(points["completion_tokens"].max()) if len(points) else None, facet_budgets.values())
     for r, f in enumerate(facets, start=1):
         xa, ya = subplot_axes(r, 1, 1)
         part = by_facet.get(f, points.iloc[0:0])
         dots = _dot_traces(part, facet, f, group, groups, symbols, per_group)
         traces += [{**t, "xaxis": xa, "yaxis": ya} for t in dots]
+        # Autorange fits the dots and the in-reach budget lines (a far budget is no shape, so it cannot
+        # stretch the axis). An explicit range would do the same, but plotly.js then drops every dot
+        # when both the x and the y axes of the rows are matched (plotly 6/7, seen in kaleido).
         layout["xaxis" + xa[1:]].update(tickformat="~s", rangemode="tozero", showticklabels=True)
         layout["yaxis" + ya[1:]].update(title=dict(text="compressed bytes"), tickformat="~s", rangemode="tozero",
                                         **({"matches": "y"} if n > 1 and r > 1 else {}))
-        budget = (budgets or {}).get(f)
-        if budget:
-            line, label = _budget_marks(budget, xa, ya)
+        budget = facet_budgets[f]
+        if budget and int(budget) in axis.inside:
+            line, label = _budget_marks(int(budget), xa, ya)
             shapes.append(line)
             layout["annotations"].append(label)
-    layout["xaxis" + subplot_axes(n, 1, 1)[0][1:]]["title"] = dict(text="completion tokens")
+        elif budget:
+            layout["annotations"].append(_budget_beyond(int(budget), xa, ya))
+    layout["xaxis" + subplot_axes(n, 1, 1)[0][1:]]["title"] = dict(
+        text=tokens_title("completion tokens", tokens_estimated))
     layout["shapes"] = shapes
     traces += [legend_key(o, kind="marker", color=palette.OUTCOME_COLORS[o], legendgroup=o) for o in OUTCOMES]
     if group is not None:
         traces += [legend_key(f"{dim_label(group)} = {axis_label(g)}", kind="marker", color="#888888",
                               symbol=symbols[g], legendgroup=f"symbol:{g}") for g in groups]
-    if budgets and any(budgets.get(f) for f in facets):
+    if any(int(b) in axis.inside for b in facet_budgets.values() if b):
         traces.append(legend_key("dashed line: token budget (max_tokens)", kind="line", color="#444444",
                                  dash="dash", legendgroup="budget"))
     shown = len(points)

@@ -16,9 +16,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from app.bounds import BUCKET_SIZE_DEFAULT
+from app.bounds import BUCKET_SIZE_DEFAULT, MAX_NAME_CHARS
 from app.figures import palette
-from app.figures.common import base_layout, legend_key, short
+from app.figures.common import base_layout, legend_key, short, shown_names, token_axis, tokens_title
 
 MIN_AT_RISK = 20   # bins with fewer samples still running are not drawn: one failure among 3 is no spike
 EVENT_TITLES = {"correct": "correct answers", "incorrect": "incorrect answers (invalid included)",
@@ -37,12 +37,18 @@ def drawn_hazard(part: pd.DataFrame) -> np.ndarray:
 
 def build(table: pd.DataFrame, *, series: str | None, labels: Mapping[Any, str], title: str,
           subtitle: str | None = None, budgets: Mapping[str, int | None] | None = None,
-          budget_colors: Mapping[str, str] | None = None, bucket_size: int = BUCKET_SIZE_DEFAULT) -> go.Figure:
+          budget_colors: Mapping[str, str] | None = None, bucket_size: int = BUCKET_SIZE_DEFAULT,
+          tokens_estimated: bool = False) -> go.Figure:
     """Figure for one engine hazard table. ``labels``: series value → legend name, in order.
 
     ``budgets``: eval label → max_tokens; ``budget_colors``: eval label → colour
-    of its budget marker (the series colour when series are evals).
+    of its budget marker (the series colour when series are evals). The x axes end just past
+    the last bin; a budget far beyond it is a labelled marker at the right edge
+    (:func:`~app.figures.common.token_axis`). ``tokens_estimated``: the axis titles say so.
     """
+    labels = shown_names(labels)   # budgets and their colours are keyed by label: cut the same way
+    budgets = {short(str(k), MAX_NAME_CHARS): v for k, v in (budgets or {}).items()}
+    budget_colors = {short(str(k), MAX_NAME_CHARS): v for k, v in (budget_colors or {}).items()}
     events = events_of(table)
     keys = list(labels)
     colors = palette.series_colors(keys)
@@ -111,7 +117,8 @@ def build(table: pd.DataFrame, *, series: str | None, labels: Mapping[Any, str],
                                f"{w['bin_end']:,} tokens (median bin {w['median']:.2f})",
                           font=dict(size=12, color="#222222"), bgcolor="rgba(255,255,255,0.85)",
                           bordercolor=colors[key]))
-    distinct = sorted(set(budgets_drawn.values()))
+    axis = token_axis(x_max, budgets_drawn.values())
+    distinct = list(axis.inside)
     panels = [(1, c) for c in range(1, n_ev + 1)] + [(2, 1)]
     shapes = []
     for b in distinct:
@@ -132,18 +139,34 @@ def build(table: pd.DataFrame, *, series: str | None, labels: Mapping[Any, str],
                                                 line=dict(color="white", width=1)),
                 meta={"kind": "budget", "eval": k, "max_tokens": b},
                 hovertemplate=f"<b>{k}</b><br>max_tokens {b:,}<extra></extra>")))
+    if axis.beyond:
+        notes += _budgets_beyond(axis.edge_label(), panels, fig, hy=hy)
+        far = [(k, v) for k, v in budgets_drawn.items() if v in axis.beyond]
+        for i, (k, b) in enumerate(sorted(far, key=lambda kv: kv[1])):
+            color = (budget_colors or {}).get(k, "#666666")
+            traces.append((2, 1, dict(
+                type="scatter", x=[axis.upper], y=[top * 1.08 * (0.74 - 0.06 * i)], mode="markers", showlegend=False,
+                cliponaxis=False, name=f"{k} budget",
+                marker=dict(symbol="triangle-right", size=13, color=color, line=dict(color="white", width=1)),
+                meta={"kind": "budget", "eval": k, "max_tokens": b, "beyond": True},
+                hovertemplate=f"<b>{k}</b><br>max_tokens {b:,}, past the longest completion "
+                              f"(axis ends at {axis.upper:,.0f})<extra></extra>")))
     fig.add_traces([t for _, _, t in traces], rows=[r for r, _, _ in traces], cols=[c for _, c, _ in traces])
     fig.update_layout(shapes=shapes, annotations=list(fig.layout.annotations) + notes)
-    x_hi = max([x_max] + distinct) * 1.03
-    fig.update_xaxes(range=[0, x_hi], tickformat="~s", showgrid=True)
-    fig.update_xaxes(title_text="completion tokens", row=2, col=1)
+    fig.update_xaxes(range=[0, axis.upper], tickformat="~s", showgrid=True)
+    fig.update_xaxes(title_text=tokens_title("completion tokens", tokens_estimated), row=2, col=1)
     for c in range(1, n_ev + 1):
-        fig.update_xaxes(title_text="tokens", row=1, col=c)
+        fig.update_xaxes(title_text=tokens_title("tokens", tokens_estimated), row=1, col=c)
     fig.update_yaxes(range=[0, 1], tickformat=".0%", row=1)
     fig.update_yaxes(title_text="share of samples", row=1, col=1)
     fig.update_yaxes(range=[0, top * 1.08], title_text="failure hazard", row=2, col=1)
-    fig.add_trace(legend_key("dashed line ▼: token budget (max_tokens) of the eval in that colour", kind="line",
-                             color="#666666", dash="dash", legendgroup="_budget"), row=2, col=1)
+    if distinct or not axis.beyond:
+        fig.add_trace(legend_key("dashed line ▼: token budget (max_tokens) of the eval in that colour", kind="line",
+                                 color="#666666", dash="dash", legendgroup="_budget"), row=2, col=1)
+    if axis.beyond:
+        fig.add_trace(legend_key("at the right edge: a budget far past the longest completion (not to scale)",
+                                 kind="marker", symbol="triangle-right", color="#666666",
+                                 legendgroup="_budget_beyond"), row=2, col=1)
     fig.add_trace(legend_key(f"bins with < {MIN_AT_RISK} samples at risk are not drawn", kind="line",
                              color="rgba(0,0,0,0)", legendgroup="_note"), row=2, col=1)
     base_layout(fig, title=title, subtitle=subtitle, width=1500, height=1000,
@@ -151,6 +174,21 @@ def build(table: pd.DataFrame, *, series: str | None, labels: Mapping[Any, str],
     fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="bottom", yref="container"),
                       margin=dict(b=90 + 22 * (1 + len(keys) // 3)), meta={"projection": "hazard"})
     return fig
+
+
+def _budgets_beyond(text: str, panels: list[tuple[int, int]], fig: go.Figure, *, hy: str) -> list[dict[str, Any]]:
+    """``budget 32,768 →`` at the right edge of every panel: the budget exists, but far past the data.
+
+    In the hazard panel it sits below the row of in-range budget labels, above the ▶ markers.
+    """
+    out = []
+    for r, c in panels:
+        sub = fig.get_subplot(r, c)
+        xa, ya = sub.xaxis.plotly_name.replace("axis", ""), sub.yaxis.plotly_name.replace("axis", "")
+        out.append(dict(x=1, xref=f"{xa} domain", y=0.84 if ya == hy else 0.98, yref=f"{ya} domain",
+                        xanchor="right", yanchor="top", text=text, showarrow=False,
+                        font=dict(size=12, color="#444444"), bgcolor="rgba(255,255,255,0.85)"))
+    return out
 
 
 def spikes(part: pd.DataFrame, factor: float = 5.0, floor: float = 0.2,

@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from app.figures import palette
-from app.figures.common import axis_label, base_layout, dim_label, legend_key, num, pct, short
+from app.figures.common import axis_label, base_layout, dim_label, legend_key, num, pct, short, shown_names
 
 STYLES = ("radar", "bars")
 STATS = ("center", "lower", "upper", "accuracy", "n", "truncation_rate", "invalid_rate", "tokens_mean",
@@ -82,6 +82,7 @@ def build(rows: pd.DataFrame, *, group_by: str, labels: Mapping[str, str], title
     """
     if style not in STYLES:
         raise ValueError(f"style must be one of {STYLES}, not {style!r}")
+    labels = shown_names(labels)
     present = set(rows["eval_id"])
     eval_ids = [e for e in labels if e in present]
     axes = list(axes) if axes is not None else list(dict.fromkeys(rows[group_by]))

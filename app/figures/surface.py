@@ -13,15 +13,25 @@ each, since plotly's per-subplot updates grow with the number of subplots.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from app.bounds import MAX_NAME_CHARS
 from app.figures import palette
-from app.figures.common import axis_label, base_layout, dim_label, num, short, subplot_axes, subplot_grid
+from app.figures.common import (
+    axis_label,
+    base_layout,
+    dim_label,
+    num,
+    short,
+    shown_names,
+    subplot_axes,
+    subplot_grid,
+)
 
 SAFE_LOWER = 0.9          # lower CI bound at or above this: the safe (green) zone
 TRUNCATION_MARK = 0.02    # truncation rate above this: a truncation mark
@@ -170,6 +180,8 @@ def _axes(panel: Panel, first_col: bool) -> tuple[dict[str, Any], dict[str, Any]
 
 def build(panels: Sequence[Panel], *, labels: Mapping[str, str], title: str, subtitle: str | None = None) -> go.Figure:
     """Grid of heatmaps of ``center`` on the fixed 0..1 red-yellow-green scale, with the two marks."""
+    labels = shown_names(labels)
+    panels = [replace(p, view=short(p.view, MAX_NAME_CHARS)) for p in panels]
     eval_ids = list(labels)
     n_rows, n_cols = len(panels), len(eval_ids)
     layout = subplot_grid(n_rows, n_cols, column_titles=[short(labels[e], 46) for e in eval_ids],
@@ -202,5 +214,17 @@ def build(panels: Sequence[Panel], *, labels: Mapping[str, str], title: str, sub
     height = 200 + 330 * n_rows
     base_layout(fig, title=title, subtitle=subtitle, width=width, height=height, right=200, bottom=110)
     fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="bottom", yref="container"),
-                      meta={"projection": "surface"})
+                      meta={"projection": "surface", "axes": {p.view: _axes_meta(p) for p in panels}})
     return fig
+
+
+def _axes_meta(panel: Panel) -> dict[str, Any]:
+    """A view's two dimensions and their values in cell order: a clicked cell's (x, y) indices name its point.
+
+    Dash's click data on a heatmap has the cell's indices but not its customdata, so the
+    dashboard's drill-down to the probe reads the values here (``app.web.drill``).
+    """
+    def plain(v: Any) -> Any:
+        return v.item() if isinstance(v, np.generic) else v
+    return {"x": panel.x, "y": panel.y, "x_values": [plain(v) for v in panel.x_values],
+            "y_values": [plain(v) for v in panel.y_values]}

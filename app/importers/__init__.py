@@ -9,11 +9,12 @@ line in ``BUILTIN`` below, and fixtures in ``tests/importers/fixtures/<name>/`` 
 
 from __future__ import annotations
 
-from app.importers import babilong, reasoning_gym_eval, samples
+from app.importers import babilong, inspect_logs, lm_eval, reasoning_gym_eval, samples
 from app.importers.base import Adapter, Context, Imported
 from app.importers.registry import adapters, get_adapter, register, unregister
 
-BUILTIN: tuple[Adapter, ...] = (samples.ADAPTER, reasoning_gym_eval.ADAPTER, babilong.ADAPTER)
+BUILTIN: tuple[Adapter, ...] = (samples.ADAPTER, reasoning_gym_eval.ADAPTER, babilong.ADAPTER,
+                                inspect_logs.ADAPTER, lm_eval.ADAPTER)
 
 for _adapter in BUILTIN:
     register(_adapter)

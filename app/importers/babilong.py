@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from pyarrow import csv as pacsv
 
 from app.engine.errors import InputError
+from app.engine.integrity import register_eval
 from app.engine.meta import EvalMeta, ImportMeta, TaskMeta, ViewMeta
 from app.engine.schema import canonical_json, eval_id
 from app.importers.base import (
@@ -59,7 +60,8 @@ class BabilongAdapter:
             raise InputError(f"no BABILong result CSVs (qaN_<len>k_<settings>.csv) under "
                              f"{', '.join(map(str, sources))}")
         progress = ctx.progress(self.name, len(found))
-        parts, evals, notes = [], {}, []
+        parts, notes = [], []
+        evals: dict[str, EvalMeta] = {}
         for path, m in found:
             sampler = _sampler(path.with_suffix(".json"))
             if sampler is None:
@@ -68,7 +70,7 @@ class BabilongAdapter:
             resolved = path.resolve()
             model = f"{resolved.parent.parent.name}/{resolved.parent.name}"
             eid = eval_id(model, m["settings"], sampler)
-            evals[eid] = EvalMeta(model=model, template=m["settings"], sampler=sampler, eval_id=eid)
+            register_eval(evals, EvalMeta(model=model, template=m["settings"], sampler=sampler, eval_id=eid), str(path))
             parts.append((f"qa{int(m['task'])}", int(m["length"]) * 1024, f"{int(m['length'])}k", eid,
                           _read_csv(path)))
             progress.step()

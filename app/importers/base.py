@@ -33,17 +33,20 @@ class Imported:
     rejected: list[str] = field(default_factory=list)  # what was left out, and why
     notes: list[str] = field(default_factory=list)  # mapping facts worth telling the user
     files: int = 0  # source files read, for the summary
+    # source files found but not imported, each with why (path, reason): the summary lists them,
+    # so nothing is skipped in silence (records left out of imported files go in ``rejected``)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
 class Progress:
-    """Counts files read and reports on stderr, but only once an import has run a while.
+    """Counts files read (or another ``unit`` of work) and reports on stderr, once an import has run a while.
 
     Short imports stay silent, so an error is the only line a user (or a test) sees.
     """
 
     def __init__(self, label: str, total: int | None = None, *, after: float = 1.0,
-                 stream: TextIO | None = None) -> None:
-        self.label, self.total, self.after = label, total, after
+                 stream: TextIO | None = None, unit: str = "files read") -> None:
+        self.label, self.total, self.after, self.unit = label, total, after, unit
         self.stream = stream
         self.count = 0
         self.start = self.last = time.monotonic()
@@ -62,20 +65,44 @@ class Progress:
 
     def _show(self, now: float) -> None:
         of = f"/{self.total}" if self.total is not None else ""
-        print(f"{self.label}: {self.count}{of} files read ({now - self.start:.1f} s)",
+        print(f"{self.label}: {self.count}{of} {self.unit} ({now - self.start:.1f} s)",
               file=self.stream or sys.stderr, flush=True)
         self.shown, self.shown_count = True, self.count
 
 
+@dataclass(frozen=True)
+class AdapterOption:
+    """A flag of ``analyze.py import`` that one adapter declares (its ``options``), e.g. ``--scorer NAME``.
+
+    The import command turns every registered adapter's options into flags, so an adapter adds
+    a setting with no edit to the CLI; the value given (None when not given) reaches ``read``
+    as ``ctx.options[dest]``. Several adapters may declare the same flag and share it.
+    """
+
+    flag: str  # "--scorer"
+    dest: str  # key in ctx.options
+    help: str
+    metavar: str = "VALUE"
+
+
+def adapter_options(adapter: Any) -> tuple[AdapterOption, ...]:
+    """The options an adapter declares; none when it has no ``options`` attribute."""
+    return tuple(getattr(adapter, "options", None) or ())
+
+
 @dataclass
 class Context:
-    """What an adapter may know about the target: the dataset it will merge into, and progress settings."""
+    """What an adapter may know about the target: the dataset it will merge into, and progress settings.
+
+    ``options`` holds the values of the adapter's declared flags (:class:`AdapterOption`), keyed by ``dest``.
+    """
 
     existing: DatasetMeta | None = None
     progress_after: float = 1.0
+    options: dict[str, Any] = field(default_factory=dict)
 
-    def progress(self, label: str, total: int | None = None) -> Progress:
-        return Progress(label, total, after=self.progress_after)
+    def progress(self, label: str, total: int | None = None, unit: str = "files read") -> Progress:
+        return Progress(label, total, after=self.progress_after, unit=unit)
 
     def task_guess_rate(self, base_task: str) -> float | None:
         """The guess rate the target dataset already gives ``base_task``, if it has that task."""
@@ -93,6 +120,8 @@ class Adapter(Protocol):
     record before returning anything, raising :class:`~app.engine.errors.InputError` with
     ``file:line: reason`` on bad input, and never writes. An optional dependency is imported
     inside ``read``; when it is missing, ``read`` raises an InputError saying how to install it.
+    An adapter may also declare ``options``, a tuple of :class:`AdapterOption` (flags of the
+    import command whose values arrive in ``ctx.options``); it is optional, so not a member here.
     """
 
     @property

@@ -4,6 +4,13 @@ Layout: ``<level>/<provider>_<model>_<YYYYMMDD>_<HHMMSS>/summary.json`` plus one
 ``<category>/<task>.json`` per task. Identity comes from the run directory name, because
 ``summary.json``'s ``model`` can be wrong or missing; the folder above the run names the
 difficulty level, so the easy and hard runs of one model become one eval with a ``level`` param.
+A run folder is one holding ``summary.json`` or named like a run; one without ``summary.json`` is
+imported with a note (its sampler settings are unknown, so it is its own eval). Every .json file
+found is imported or reported as skipped, with why.
+
+With reasoning-gym installed, each file's questions are rebuilt from its config and, where they
+match, each sample also gets its question's real difficulty values as params (see
+``reasoning_gym_axes``); without it, ``level`` is the only param and a note says how to install it.
 
 Outcomes: ``model_answer`` null -> invalid, unless ``full_model_response`` is empty too,
 which is read as a truncation *signal* (the source has no flag); score 1 -> correct; any
@@ -25,9 +32,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from app.engine.errors import InputError
-from app.engine.meta import EvalMeta, ImportMeta, TaskMeta
+from app.engine.integrity import register_eval
+from app.engine.meta import EvalMeta, ImportMeta, TaskMeta, ViewMeta
 from app.engine.schema import canonical_json, eval_id
 from app.importers.base import (
+    AdapterOption,
     Context,
     Imported,
     compressed_sizes,
@@ -36,8 +45,13 @@ from app.importers.base import (
     sampler_label,
     samples_table,
 )
+from app.importers.reasoning_gym_axes import axes_and_views, rebuild_all
+from app.importers.reasoning_gym_rebuild import DEFAULT_CACHE, INSTALL, Rebuilder, installed
 
 RUN_DIR = re.compile(r"^(?P<name>.+?)_(?P<stamp>\d{8}_\d{6})$")
+SUMMARY = "summary.json"
+OUTSIDE = ("not inside a run folder (no summary.json above it, and no folder named "
+           "<provider>_<model>_<YYYYMMDD>_<HHMMSS>)")
 # sha256 of the stock reasoning-gym eval system prompt (stripped): runs using it get template "default".
 STOCK_PROMPT_SHA256 = "c1b9ae4e7f820f9809a91564c33b064ab7c9b2fae311da4360991fc936392388"
 TOKENS_METHOD = ("ceil(UTF-8 bytes of full_model_response / 4); null when the response is empty. For reasoning "
@@ -59,6 +73,7 @@ class Run:
     summary: dict[str, Any]
     folder: str  # the folder above the run dir: the level in the usual layout
     tasks: list[Path] = field(default_factory=list)
+    has_summary: bool = True
 
 
 @dataclass
@@ -70,9 +85,13 @@ class Point:
     config: dict[str, Any]
     source: Path
     level: str = ""
+    system_prompt: str | None = None
     answered: list[bool] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
+    entries: list[int] = field(default_factory=list)  # per completion: its results[] index
+    questions: list[str | None] = field(default_factory=list)  # per results[] entry
+    coords: list[dict[str, Any]] | None = None  # per results[] entry: real difficulty values, when rebuilt
 
 
 class ReasoningGymEvalAdapter:
@@ -81,53 +100,126 @@ class ReasoningGymEvalAdapter:
     name = "reasoning-gym-eval"
     help = "reasoning-gym-eval run folders (<level>/<run-dir>/summary.json + <category>/<task>.json)"
     suffixes = (".json",)
+    options = (AdapterOption("--rebuild-cache", "rebuild_cache",
+                             f"folder keeping reasoning-gym rebuilds between imports (default {DEFAULT_CACHE})",
+                             metavar="DIR"),)
 
     def read(self, sources: Sequence[Path], ctx: Context) -> Imported:
-        """Find runs under every source, read all task files, then map them to samples."""
-        runs = [_load_run(p) for src in sources for p in _find_runs(src)]
+        """Find runs under every source, read all task files, rebuild their axes, then map them to samples."""
+        runs, skipped = _discover(sources)
         if not runs:
-            raise InputError(f"no reasoning-gym-eval runs (folders with summary.json) under "
-                             f"{', '.join(map(str, sources))}")
-        runs = list({r.path.resolve(): r for r in runs}.values())  # the same run given twice counts once
+            raise InputError(f"no reasoning-gym-eval runs (folders with summary.json, or named "
+                             f"<provider>_<model>_<YYYYMMDD>_<HHMMSS>) under {', '.join(map(str, sources))}")
         progress = ctx.progress(self.name, sum(len(r.tasks) for r in runs))
         points = []
         for run in runs:
             for path in run.tasks:
                 points.append(_read_task(run, path))
                 progress.step()
+            if not run.has_summary:  # the prompt is in every task file too
+                run.template = template_for(next((p.system_prompt for p in points if p.run is run
+                                                  and p.system_prompt), None))
         progress.done()
         notes = _assign_levels(points)
-        points, rejected = _drop_superseded(points)
-        notes += [f"{r.path}: summary.json says model {r.summary.get('model')!r}; using {r.model!r} from the "
-                  f"directory name" for r in runs if r.summary.get("model") not in (None, r.model)]
-        notes += [f"{r.path}: summary.json has no model; using {r.model!r} from the directory name"
-                  for r in runs if r.summary.get("model") is None]
-        notes += [f"{r.path}: marked partial; imported the {len(r.tasks)} task file(s) present"
-                  for r in runs if r.summary.get("partial")]
-        table = _table(points)
-        return Imported(meta=_meta(runs, points, sources), table=table, rejected=rejected, notes=notes,
-                        files=sum(len(r.tasks) for r in runs))
+        points, superseded = _drop_superseded(points)
+        notes += _run_notes(runs)
+        axes, views, more = _real_axes(points, ctx)
+        notes += more
+        used = {id(p.run) for p in points}
+        skipped += superseded + [(str(r.path / SUMMARY), "no task file of this run was imported")
+                                 for r in runs if r.has_summary and id(r) not in used]
+        files = len(points) + sum(r.has_summary and id(r) in used for r in runs)
+        return Imported(meta=_meta(runs, points, sources, axes, views), table=_table(points), notes=notes,
+                        files=files, skipped=skipped)
 
 
 ADAPTER = ReasoningGymEvalAdapter()
 
 
-def _find_runs(source: Path) -> list[Path]:
-    if source.is_file():  # a run's summary.json names its run; any other file names nothing
-        return [source.parent] if source.name == "summary.json" else []
-    if (source / "summary.json").is_file():
-        return [source]
-    return sorted(p.parent for p in source.rglob("summary.json"))
+def _discover(sources: Sequence[Path]) -> tuple[list[Run], list[tuple[str, str]]]:
+    """The runs holding the .json files under the sources, and the .json files no run holds (with why).
+
+    A file belongs to the nearest folder above it that holds summary.json or is named like a run
+    (``<provider>_<model>_<YYYYMMDD>_<HHMMSS>``); a summary.json given as a source stands for its run.
+    """
+    found: dict[Path, Path] = {}  # resolved -> as found; a file named twice is read once
+    for src in sources:
+        if src.is_file() and src.name == SUMMARY:
+            src = src.parent
+        paths = sorted(p for p in src.rglob("*.json") if p.is_file()) if src.is_dir() else [src]
+        for p in paths:
+            found.setdefault(p.resolve(), p)
+    runs: dict[Path, Run] = {}
+    skipped: list[tuple[str, str]] = []
+    for path in found.values():
+        home = path.parent if path.name == SUMMARY else _run_folder(path)
+        if home is None:
+            skipped.append((str(path), OUTSIDE))
+            continue
+        run = runs.get(home.resolve()) or runs.setdefault(home.resolve(), _load_run(home))
+        if path.name != SUMMARY:
+            run.tasks.append(path)
+    return list(runs.values()), skipped
+
+
+def _run_folder(path: Path) -> Path | None:
+    """The nearest folder above ``path`` that holds summary.json or is named like a run."""
+    above = list(path.parents)
+    if not path.is_absolute():  # a relative path stops at "."; the run may lie above the working folder
+        above += list(Path.cwd().parents)
+    for folder in above:
+        if (folder / SUMMARY).is_file() or RUN_DIR.match(folder.resolve().name):
+            return folder
+    return None
 
 
 def _load_run(path: Path) -> Run:
-    summary = load_json(path / "summary.json")
+    has_summary = (path / SUMMARY).is_file()
+    summary = load_json(path / SUMMARY) if has_summary else {}
     if not isinstance(summary, dict):
-        raise InputError(f"{path / 'summary.json'}: expected a JSON object")
+        raise InputError(f"{path / SUMMARY}: expected a JSON object")
     model, stamp = model_from_dir(path.resolve().name)
-    tasks = sorted(p for p in path.rglob("*.json") if p != path / "summary.json")
     return Run(path=path, model=model, stamp=stamp, template=template_for(summary.get("system_prompt")),
-               sampler=sampler_for(summary), summary=summary, folder=path.resolve().parent.name, tasks=tasks)
+               sampler=sampler_for(summary), summary=summary, folder=path.resolve().parent.name,
+               has_summary=has_summary)
+
+
+def _run_notes(runs: list[Run]) -> list[str]:
+    """What the user should know about each run's identity and completeness."""
+    notes = [f"{r.path}: summary.json says model {r.summary.get('model')!r}; using {r.model!r} from the "
+             f"directory name" for r in runs if r.has_summary and r.summary.get("model") not in (None, r.model)]
+    notes += [f"{r.path}: summary.json has no model; using {r.model!r} from the directory name"
+              for r in runs if r.has_summary and r.summary.get("model") is None]
+    notes += [f"{r.path}: marked partial; imported the {len(r.tasks)} task file(s) present"
+              for r in runs if r.summary.get("partial")]
+    for r in runs:
+        if r.has_summary:
+            continue
+        kin = sorted({o.path.name for o in runs if o.has_summary and o.model == r.model})
+        notes.append(f"{r.path}: no summary.json; imported its {len(r.tasks)} task file(s) as model {r.model!r} "
+                     f"(from the folder name) with sampler 'default' and no token budget, since temperature, "
+                     f"top_p and max_tokens are recorded only there" +
+                     (f"; so it is an eval of its own, apart from {', '.join(kin)}" if kin else ""))
+    return notes
+
+
+def _real_axes(points: list[Point], ctx: Context) -> tuple[dict[str, tuple[str, ...]], list[ViewMeta], list[str]]:
+    """Rebuild every file with reasoning-gym when it is installed; (task -> axes, views, notes)."""
+    module = installed()
+    if module is None:
+        return {}, [], [f"reasoning-gym is not installed, so every task has the 'level' param alone; "
+                        f"`{INSTALL}` adds each question's real difficulty values (e.g. basic_arithmetic "
+                        f"num_terms x num_digits)"]
+    given = ctx.options.get("rebuild_cache")
+    rebuilder = Rebuilder(module, Path(given) if given else DEFAULT_CACHE)
+    notes = rebuild_all(points, rebuilder, lambda total: ctx.progress(
+        "reasoning-gym-eval: rebuilding questions with reasoning-gym", total, unit="entries rebuilt"))
+    axes, views, more = axes_and_views(points, ctx.existing)
+    done = sum(p.coords is not None for p in points)
+    found = "; ".join(f"{task}: {', '.join(keys)}" for task, keys in axes.items())
+    summary = [f"reasoning-gym {rebuilder.version} rebuilt the questions of {done} of {len(points)} task file(s) "
+               f"exactly; their samples carry the real difficulty values" + (f" ({found})" if found else "")]
+    return axes, views, summary + notes + more
 
 
 def model_from_dir(name: str) -> tuple[str, str]:
@@ -163,11 +255,15 @@ def _read_task(run: Run, path: Path) -> Point:
         raise InputError(f"{path}: 'config' must be an object")
     given = doc.get("name")
     name = given if isinstance(given, str) and given else path.stem
-    point = Point(run=run, task=name, config=config, source=path)
+    prompt = doc.get("system_prompt")
+    point = Point(run=run, task=name, config=config, source=path,
+                  system_prompt=prompt if isinstance(prompt, str) and prompt.strip() else None)
     for i, result in enumerate(results):
         completions = result.get("completions") if isinstance(result, dict) else None
         if not isinstance(completions, list):
             raise InputError(f"{path}: results[{i}] has no 'completions' list")
+        question = result.get("question")
+        point.questions.append(question if isinstance(question, str) else None)
         for j, c in enumerate(completions):
             where = f"{path}: results[{i}].completions[{j}]"
             if not isinstance(c, dict):
@@ -180,6 +276,7 @@ def _read_task(run: Run, path: Path) -> Point:
             if answered and (isinstance(score, bool) or not isinstance(score, (int, float)) or math.isnan(score)):
                 raise InputError(f"{where}: 'score' must be a number, got {json.dumps(score)}")
             point.answered.append(answered)
+            point.entries.append(i)
             point.texts.append(text or "")
             point.scores.append(float(score) if answered and score is not None else 0.0)
     return point
@@ -214,15 +311,15 @@ def _eval(run: Run) -> str:
     return eval_id(run.model, run.template, run.sampler)
 
 
-def _drop_superseded(points: list[Point]) -> tuple[list[Point], list[str]]:
-    """Two runs giving the same point: the later run (by directory timestamp) wins."""
+def _drop_superseded(points: list[Point]) -> tuple[list[Point], list[tuple[str, str]]]:
+    """Two runs giving the same point: the later run (by directory timestamp) wins; the other file is skipped."""
     latest: dict[tuple, Point] = {}
     for p in sorted(points, key=lambda p: (p.run.stamp, str(p.run.path))):
         latest[(_eval(p.run), p.task, p.level)] = p
     winners = {id(p) for p in latest.values()}
-    rejected = [f"{p.source}: {len(p.texts)} completion(s) skipped, superseded by the later run "
-                f"{latest[(_eval(p.run), p.task, p.level)].run.path}" for p in points if id(p) not in winners]
-    return [p for p in points if id(p) in winners], rejected
+    skipped = [(str(p.source), f"superseded by the later run {latest[(_eval(p.run), p.task, p.level)].run.path} "
+                               f"({len(p.texts)} completion(s) not imported)") for p in points if id(p) not in winners]
+    return [p for p in points if id(p) in winners], skipped
 
 
 def _table(points: list[Point]) -> pa.Table:
@@ -241,7 +338,8 @@ def _table(points: list[Point]) -> pa.Table:
     return samples_table({
         "eval_id": per_point([_eval(p.run) for p in points]),
         "base_task": per_point([p.task for p in points]),
-        "params": per_point([canonical_json({"level": p.level}) for p in points]),
+        "params": [canonical_json({"level": p.level, **(p.coords[i] if p.coords is not None else {})})
+                   for p in points for i in p.entries],
         "manifold": per_point([canonical_json({**_scalars(p.config), "id": p.level}) for p in points]),
         "outcome": outcome,
         "completion_tokens": tokens,
@@ -256,18 +354,21 @@ def _scalars(config: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in config.items() if v is None or isinstance(v, (str, int, float, bool))}
 
 
-def _meta(runs: list[Run], points: list[Point], sources: Sequence[Path]) -> ImportMeta:
+def _meta(runs: list[Run], points: list[Point], sources: Sequence[Path], axes: dict[str, tuple[str, ...]],
+          views: list[ViewMeta]) -> ImportMeta:
     evals: dict[str, EvalMeta] = {}
     for run in runs:
-        ev = evals.setdefault(_eval(run), EvalMeta(model=run.model, template=run.template, sampler=run.sampler,
-                                                   eval_id=_eval(run)))
+        ev = register_eval(evals, EvalMeta(model=run.model, template=run.template, sampler=run.sampler,
+                                           eval_id=_eval(run)), str(run.path))
         budget = run.summary.get("max_tokens")
         if isinstance(budget, int) and not isinstance(budget, bool):
             evals[ev.eval_id] = replace(ev, max_tokens=max(budget, ev.max_tokens or 0))
     used = {_eval(p.run) for p in points}
     return ImportMeta(
         evals=tuple(ev for eid, ev in evals.items() if eid in used),
-        tasks=tuple(TaskMeta(base_task=t, guess_rate=0.0) for t in sorted({p.task for p in points})),
+        tasks=tuple(TaskMeta(base_task=t, guess_rate=0.0, params=("level", *axes.get(t, ())))
+                    for t in sorted({p.task for p in points})),
+        views=tuple(views),
         source="reasoning-gym-eval: " + ", ".join(map(str, sources)),
         tokens="estimated",
         tokens_method=TOKENS_METHOD,
@@ -276,6 +377,7 @@ def _meta(runs: list[Run], points: list[Point], sources: Sequence[Path]) -> Impo
             "runs": [{"dir": str(r.path), "model": r.model, "summary_model": r.summary.get("model"),
                       "provider": r.summary.get("provider"), "sampler": r.sampler, "template": r.template,
                       "completions_per_prompt": r.summary.get("completions_per_prompt"),
-                      "partial": bool(r.summary.get("partial")), "task_files": len(r.tasks)} for r in runs],
+                      "partial": bool(r.summary.get("partial")), "task_files": len(r.tasks),
+                      "summary": r.has_summary} for r in runs],
         },
     )

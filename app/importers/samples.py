@@ -1,7 +1,9 @@
 """``--adapter samples``: the generic JSONL / CSV format of spec §10, one record per completion.
 
 Every record is checked before anything is kept, so one bad line anywhere stops the whole
-import with ``FILE:LINE: reason`` and the target dataset stays untouched.
+import with ``FILE:LINE: reason`` and the target dataset stays untouched. ``finish_reason``, as
+OpenAI-compatible and vLLM outputs report it, is accepted so their lines convert in one step:
+``length`` makes the record truncated whatever ``outcome`` says; other values change nothing.
 """
 
 from __future__ import annotations
@@ -16,14 +18,15 @@ from typing import Any, Iterator, Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from app.engine.errors import InputError, listing
+from app.engine.errors import InputError, json_reason, listing
+from app.engine.integrity import collision_message, name_problem, object_problem
 from app.engine.meta import EvalMeta, ImportMeta, TaskMeta
 from app.engine.schema import OUTCOMES, canonical_json, compressed_size, eval_id, parse_tag
 from app.importers.base import Context, Imported, expand_files, samples_table
 
 SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv")
 FIELDS = ("model", "template", "sampler", "base_task", "params", "outcome", "completion_tokens", "text",
-          "compressed_bytes", "guess_rate", "manifold", "groups", "label", "max_tokens", "sample")
+          "compressed_bytes", "guess_rate", "manifold", "groups", "label", "max_tokens", "sample", "finish_reason")
 PER_EVAL = ("label", "groups", "max_tokens")
 
 
@@ -44,6 +47,7 @@ class SamplesAdapter:
         if not files:
             raise InputError(f"no .jsonl or .csv files under {', '.join(map(str, sources))}")
         acc = _Accumulator()
+        acc.existing = ctx.existing.evals if ctx.existing is not None else ()
         progress = ctx.progress(self.name, len(files))
         for path in files:
             for line, record in _records(path):
@@ -79,9 +83,31 @@ def _records(path: Path) -> Iterator[tuple[int, Any]]:
             else:
                 yield from _jsonl_records(fh)
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        raise InputError(_utf8_error(path, exc)) from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def _utf8_error(path: Path, exc: UnicodeDecodeError) -> str:
+    """``FILE:LINE:COLUMN: not UTF-8 text (reason at byte OFFSET)`` for the file's first invalid byte.
+
+    The text reader decodes in chunks, so ``exc.start`` counts from the start of a chunk, not of
+    the file. The file is read again as bytes, line by line (a newline byte never occurs inside a
+    UTF-8 sequence), to name the bad byte's offset in the file (from 0), its line and its column.
+    """
+    offset = 0
+    try:
+        with open(path, "rb") as fh:
+            for line_no, line in enumerate(fh, start=1):
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as bad:
+                    return (f"{path}:{line_no}:{bad.start + 1}: not UTF-8 text ({bad.reason} at byte "
+                            f"{offset + bad.start} of the file)")
+                offset += len(line)
+    except OSError:
+        pass
+    return f"{path}: not UTF-8 text ({exc.reason})"
 
 
 def _is_csv(path: Path, fh) -> bool:
@@ -102,7 +128,7 @@ def _jsonl_records(fh) -> Iterator[tuple[int, Any]]:
         try:
             yield line_no, json.loads(line)
         except json.JSONDecodeError as exc:
-            yield line_no, _Bad(f"not valid JSON ({exc.msg} at column {exc.colno})")
+            yield line_no, _Bad(f"not valid JSON ({json_reason(exc, f'column {exc.colno}')})")
 
 
 def _csv_records(path: Path, fh) -> Iterator[tuple[int, Any]]:
@@ -135,6 +161,12 @@ def _check(rec: Any, from_text: bool) -> dict[str, Any]:
         raise _Bad(f"missing required field 'outcome' (one of {', '.join(OUTCOMES)})")
     if outcome not in OUTCOMES:
         raise _Bad(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
+    # OpenAI-compatible servers (vLLM too) say why generation stopped: "length" means it hit max_tokens,
+    # so the completion is truncated whatever a grader made of it; "stop" and other values change nothing
+    finish = rec.get("finish_reason")
+    if finish is not None and not isinstance(finish, str):
+        raise _Bad(f"'finish_reason' must be a string such as \"stop\" or \"length\", got {json.dumps(finish)[:60]}")
+    hit_length = finish is not None and finish.strip().lower() == "length"
     out = {
         "model": _name(rec, "model", required=True),
         "template": _name(rec, "template") or "default",
@@ -142,7 +174,8 @@ def _check(rec: Any, from_text: bool) -> dict[str, Any]:
         "base_task": _name(rec, "base_task", required=True),
         "params": _flat_object(rec, "params", from_text, required=True),
         "manifold": _flat_object(rec, "manifold", from_text),
-        "outcome": outcome,
+        "outcome": "truncated" if hit_length else outcome,
+        "length_over": outcome if hit_length and outcome != "truncated" else None,  # the outcome it replaced
         "completion_tokens": _count(rec, "completion_tokens", from_text),
         "compressed_bytes": _count(rec, "compressed_bytes", from_text),
         "sample": _count(rec, "sample", from_text),
@@ -166,7 +199,10 @@ def _name(rec: dict, key: str, required: bool = False) -> str | None:
             raise _Bad(f"missing required field '{key}'")
         return None
     if not isinstance(value, str) or not value.strip():
-        raise _Bad(f"'{key}' must be a non-empty string, got {json.dumps(value)}")
+        raise _Bad(f"'{key}' must be a non-empty string, got {json.dumps(value)[:60]}")
+    problem = name_problem(f"'{key}'", value)
+    if problem:
+        raise _Bad(problem)
     return value
 
 
@@ -177,7 +213,7 @@ def _parsed(rec: dict, key: str, from_text: bool) -> Any:
         try:
             return json.loads(value)
         except json.JSONDecodeError as exc:
-            raise _Bad(f"'{key}' is not valid JSON ({exc.msg} at column {exc.colno})") from None
+            raise _Bad(f"'{key}' is not valid JSON ({json_reason(exc, f'column {exc.colno}')})") from None
     return value
 
 
@@ -195,6 +231,9 @@ def _flat_object(rec: dict, key: str, from_text: bool, required: bool = False) -
     floats = [k for k, v in value.items() if isinstance(v, float) and not math.isfinite(v)]
     if floats:
         raise _Bad(f"'{key}.{floats[0]}' is not a finite number")
+    problem = object_problem(f"'{key}'", value)
+    if problem:
+        raise _Bad(problem)
     return canonical_json(value)
 
 
@@ -239,6 +278,9 @@ def _groups(rec: dict, from_text: bool) -> tuple[str, ...] | None:
     if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
         raise _Bad(f"'groups' must be a list of \"key:value\" strings, got {json.dumps(value)[:60]}")
     for tag in value:
+        problem = name_problem("group tag", tag)
+        if problem:
+            raise _Bad(problem)
         try:
             parse_tag(tag)
         except ValueError as exc:
@@ -257,12 +299,15 @@ class _Accumulator:
         self.seen: dict[tuple[str, str], str] = {}  # (eval_id, field) -> where it was first given
         self.task_rates: dict[str, Counter] = {}
         self.unknown: Counter = Counter()
+        self.length_over: Counter = Counter()  # outcomes that finish_reason "length" turned into truncated
         self.errors: list[str] = []
+        self.existing: tuple[EvalMeta, ...] = ()  # the evals of the dataset merged into
 
     def add(self, r: dict[str, Any], where: str) -> None:
         eid = eval_id(r["model"], r["template"], r["sampler"])
         ev = self.evals.setdefault(eid, {"eval_id": eid, "model": r["model"], "template": r["template"],
                                          "sampler": r["sampler"]})
+        self._check_collision(ev, r, where)
         for key in PER_EVAL:  # per-eval fields may be repeated on every line, but must agree
             value = r[key]
             if value is None:
@@ -277,12 +322,30 @@ class _Accumulator:
         if r["guess_rate"] is not None:
             rates[r["guess_rate"]] += 1
         self.unknown.update(r["unknown"])
+        if r["length_over"] is not None:
+            self.length_over[r["length_over"]] += 1
         cb = compressed_size(r["text"]) if r["text"] is not None else r["compressed_bytes"]
         for key, value in (("eval_id", eid), ("compressed_bytes", cb)):
             self.cols[key].append(value)
         for key in ("base_task", "params", "manifold", "outcome", "completion_tokens", "guess_rate", "text",
                     "sample"):
             self.cols[key].append(r[key])
+
+    def _check_collision(self, ev: dict[str, Any], r: dict[str, Any], where: str) -> None:
+        """Refuse a record whose eval gets the eval_id of a different eval (spec §2's id can collide).
+
+        The other eval is one read earlier (named with where it was first seen) or one of the
+        dataset merged into.
+        """
+        triple = (r["model"], r["template"], r["sampler"])
+        mine = EvalMeta(model=r["model"], template=r["template"], sampler=r["sampler"], eval_id=ev["eval_id"])
+        first = self.seen.setdefault((ev["eval_id"], "eval"), where)
+        if (ev["model"], ev["template"], ev["sampler"]) != triple:
+            other = EvalMeta(model=ev["model"], template=ev["template"], sampler=ev["sampler"], eval_id=ev["eval_id"])
+            raise _Bad(collision_message(ev["eval_id"], other, mine, f"at {first}"))
+        old = next((e for e in self.existing if e.eval_id == ev["eval_id"]), None)
+        if old is not None and (old.model, old.template, old.sampler) != triple:
+            raise _Bad(collision_message(ev["eval_id"], old, mine, "already in the dataset"))
 
     def result(self, ctx: Context, files: list[Path]) -> Imported:
         tasks, notes = [], []
@@ -299,6 +362,10 @@ class _Accumulator:
                 del cols[optional]
         if self.unknown:
             notes.append(f"ignored unknown field(s): {listing(sorted(self.unknown))}")
+        if self.length_over:
+            notes.append(f"finish_reason 'length' (the token budget ran out) made {sum(self.length_over.values())} "
+                         f"record(s) truncated that said " +
+                         ", ".join(f"{o} ({n})" for o, n in sorted(self.length_over.items())))
         has_tokens = any(v is not None for v in self.cols["completion_tokens"])
         evals = [EvalMeta(model=ev["model"], template=ev["template"], sampler=ev["sampler"], eval_id=ev["eval_id"],
                           label=ev.get("label") or "", groups=ev.get("groups") or (), max_tokens=ev.get("max_tokens"))

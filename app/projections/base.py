@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, NamedTuple
 
@@ -70,10 +71,44 @@ def to_json(projection: Projection) -> dict[str, Any]:
     return doc
 
 
-def to_csv(projection: Projection) -> str:
-    """The ``--format csv`` text: exactly ``rows``, one line per group, no index."""
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet may read as the start of a formula
+PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell a spreadsheet will not run: ``'`` before one that starts like a formula.
+
+    Rule: only text (``str``) cells are touched, so numeric columns (negative accuracies,
+    hazards) are written as numbers; a text cell starting with ``=``, ``+``, ``-``, ``@``, a tab
+    or a carriage return gets a leading ``'``, unless the whole cell is a plain number such as
+    ``-5`` or ``+1.5e3`` (a spreadsheet reads that as the number, never as a formula).
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _cut(value: Any, limit: int | None) -> Any:
+    if limit is not None and isinstance(value, str) and len(value) > limit:
+        return value[: limit - 1] + "…"
+    return value
+
+
+def to_csv(projection: Projection, text_limit: int | None = None) -> str:
+    """The ``--format csv`` text: exactly ``rows``, one line per group, no index; text cells spreadsheet-safe.
+
+    ``text_limit``: cut text cells to this many characters (the dashboard's download passes
+    ``bounds.MAX_TEXT_CHARS``: a 1 MB label repeated on every row of a table is a 90 MB file);
+    the CLI writes every cell whole.
+    """
+    rows = projection.rows
+    text_columns = [c for c in rows.columns if not (pd.api.types.is_numeric_dtype(rows[c])
+                                                    or pd.api.types.is_bool_dtype(rows[c]))]
+    if text_columns:
+        rows = rows.assign(**{str(c): rows[c].astype(object).map(lambda v: spreadsheet_safe(_cut(v, text_limit)))
+                              for c in text_columns})
     buf = io.StringIO()
-    projection.rows.to_csv(buf, index=False, lineterminator="\n")
+    rows.to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue()
 
 

@@ -5,7 +5,8 @@ its subcommand help and flags, its ``--format`` choices, its page's title, summa
 controls and defaults, the overview's "where to start" entry, its per-eval cap and
 its split. A new projection is its module (with ``run``) plus one ``register_projection``
 call like these; the CLI subcommand, the page, its link in the navbar and on the
-overview follow.
+overview follow. The probe, a page that lists completions instead of drawing a figure,
+is declared here too (a :class:`PageSpec`): compression, surface and hazard drill down to it.
 """
 
 from __future__ import annotations
@@ -15,10 +16,23 @@ from typing import Any, Mapping
 from app import bounds
 from app.engine import Dataset
 from app.engine.errors import InputError
+from app.engine.schema import OUTCOMES
 from app.projections import compression, hazard, spiderweb, surface
 from app.projections.base import NONE
-from app.projections.spec import FORMAT_FLAG, DrillDown, Option, OptionKind, ProjectionSpec, dim_if_present
+from app.projections.spec import (
+    FORMAT_FLAG,
+    DrillDown,
+    DrillKind,
+    Option,
+    OptionKind,
+    PageSpec,
+    ProjectionSpec,
+    dim_if_present,
+    register_page,
+)
 from app.projections.spec import register_projection as register
+
+PROBE = "probe"  # the page a click on a compression dot, a surface cell or a hazard bin opens (declared below)
 
 
 def _surface_tasks(ds: Dataset, filters: Mapping[str, Any], options: Mapping[str, Any]) -> list[Any]:
@@ -67,6 +81,7 @@ SURFACE = register(ProjectionSpec(
     ),
     per_eval_mark="column of heatmaps",
     split="split_by", split_inputs=("view",), split_values=_surface_tasks,
+    drill_down=DrillDown(page=PROBE, kind=DrillKind.CELL),
 ))
 
 COMPRESSION = register(ProjectionSpec(
@@ -92,6 +107,7 @@ COMPRESSION = register(ProjectionSpec(
     ),
     per_eval_mark="row of scatter plots",
     split="split_by",
+    drill_down=DrillDown(page=PROBE, kind=DrillKind.COMPLETION),
 ))
 
 HAZARD = register(ProjectionSpec(
@@ -112,4 +128,30 @@ HAZARD = register(ProjectionSpec(
     ),
     per_eval_mark="curve",
     split="split_by",
+    drill_down=DrillDown(page=PROBE, kind=DrillKind.BIN),
+))
+
+register_page(PageSpec(
+    name=PROBE, title="Probe", order=5,
+    question="What did the model actually write?",
+    start="Read the completions behind a mark (failures, truncations, a loop's repeated tail): click a "
+          "compression dot, a surface cell or a hazard bin, or choose outcomes and a token range here.",
+    help="the completions behind any mark: what the model wrote, with a repetition signal",
+    summary="What the model wrote: the completions the filters, outcomes and token range select, each text shown "
+            "as plain characters, with its compression ratio and the period of its longest repeated tail (a "
+            "broken loop repeats a short period). Click a compression dot, a surface cell or a hazard bin to "
+            "open the completions behind it.",
+    options=(
+        Option("outcome", "Outcomes", OptionKind.CHOICES, "--outcome", (), choices=OUTCOMES, kwarg="outcomes",
+               help="only completions that ended so; none ticked = every outcome"),
+        Option("tokens", "Tokens", OptionKind.INT_RANGE, "--tokens", None, minimum=0,
+               maximum=bounds.PROBE_TOKENS_MAX,
+               help="completion tokens from MIN up to but not including MAX; empty = any count"),
+        Option("limit", "Per page", OptionKind.INT, "--limit", bounds.PROBE_LIMIT_DEFAULT,
+               maximum=bounds.PROBE_LIMIT_MAX, help="completions listed per page"),
+        Option("offset", "From", OptionKind.INT, "--offset", 0, minimum=0, maximum=bounds.PROBE_OFFSET_MAX,
+               help="how many matching completions to skip (the pager sets it)"),
+        Option("row", "Completion", OptionKind.ROWS, "--row", (), kwarg="rows",
+               help="only these completions (row keys); a click on a compression dot sets it"),
+    ),
 ))

@@ -131,7 +131,8 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
                          f"{ds.name!r} has no {missing} (import completions with text or token counts)")
     parsed = ds.parse_filters(filters)
     columns = list(dict.fromkeys(dims + ["eval_id"]))
-    samples = ds.samples(parsed, columns=columns + ["outcome", "completion_tokens", "compressed_bytes"])
+    # ``row`` keys each dot to its completion: the dashboard's click opens it on the probe
+    samples = ds.samples(parsed, columns=columns + ["outcome", "completion_tokens", "compressed_bytes", "row"])
     if samples.empty:
         raise empty_error(ds, parsed, NAME)
     usable = samples["completion_tokens"].notna() & samples["compressed_bytes"].notna()
@@ -188,7 +189,7 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
         sel = dict(parsed) if split is None else {**parsed, split: [sv]}
         fig = fig_compression.build(
             drawn, facet=facet, group=group, facets=facet_values, facet_titles=titles, groups=group_values,
-            total=total, budgets=budgets, left_out=left_out,
+            total=total, budgets=budgets, left_out=left_out, tokens_estimated=ds.meta.tokens_estimated,
             title="Compression: completion tokens vs compressed size, by outcome"
                   + (f" — {split} {sv}" if split else ""),
             subtitle=selection_text(ds, sel, ev))

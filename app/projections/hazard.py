@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
+
+import pandas as pd
 
 from app import bounds
 from app.engine.dataset import Dataset
@@ -26,6 +28,25 @@ from app.projections.base import (
 NAME = "hazard"
 
 
+def check_bins(ds: Dataset, parsed: Mapping[str, Any], bucket_size: int) -> None:
+    """Refuse a bucket size that would cut this selection into more than ``bounds.MAX_HAZARD_BINS`` bins.
+
+    Bins are [j·B, (j+1)·B), so the longest completion T of the selection falls in bin T // B and
+    there are T // B + 1 of them; the smallest bucket size that fits is T // MAX_HAZARD_BINS + 1.
+    Checked before the table is built: 16,384 bins of one token cost seconds and a 7 MB figure.
+    """
+    tokens = ds.samples(parsed, columns=["completion_tokens"])["completion_tokens"]
+    longest = tokens.max() if len(tokens) else None
+    if longest is None or longest is pd.NA:
+        return
+    bins = int(longest) // bucket_size + 1
+    if bins > bounds.MAX_HAZARD_BINS:
+        least = int(longest) // bounds.MAX_HAZARD_BINS + 1
+        raise InputError(f"hazard: bucket size too small for this selection: at least {least:,} (--bucket-size); "
+                         f"its longest completion has {int(longest):,} tokens, so bins of {bucket_size:,} would "
+                         f"make {bins:,} bins and a figure shows at most {bounds.MAX_HAZARD_BINS:,}")
+
+
 def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str | None = "none",
         bucket_size: int = bounds.BUCKET_SIZE_DEFAULT, group_by: str | None = "eval_id") -> Projection:
     """One series per ``group_by`` value, one figure per ``split_by`` value."""
@@ -37,6 +58,7 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
         raise InputError(f"hazard needs completion_tokens (time is measured in tokens); dataset {ds.name!r} has "
                          "no token counts, so when failures happen cannot be shown")
     parsed = ds.parse_filters(filters)
+    check_bins(ds, parsed, bucket_size)
     dims = list(dict.fromkeys(d for d in (split, series) if d))
     table = ds.hazard(parsed, group_by=dims, bucket_size=int(bucket_size))
     if table.empty:
@@ -82,7 +104,8 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
                                title="Hazard: when answers, failures and truncations happen"
                                      + (f" — {split} {sv}" if split else ""),
                                subtitle=selection_text(ds, sel, evals) + f" · bins of {bucket_size} tokens",
-                               budgets=budgets, budget_colors=budget_colors, bucket_size=int(bucket_size))
+                               budgets=budgets, budget_colors=budget_colors, bucket_size=int(bucket_size),
+                               tokens_estimated=ds.meta.tokens_estimated)
         figures.append(SplitFigure(None if split is None else str(sv), fig))
         for key, name in labels.items():
             s = part if series is None else part[part[series] == key]

@@ -14,6 +14,10 @@ summary, the overview's "where to start" question, per-eval cap, split). From it
 ``app.projections.catalog`` declares the projections of spec §5. A new projection is
 its module (a ``run`` returning a :class:`~app.projections.base.Projection`) plus one
 declaration there; nothing else needs editing.
+
+A page that draws no projection (the probe: the completions behind a mark) is a
+:class:`PageSpec` in :data:`PAGES` (``register_page``); :func:`declared_pages` gives the
+navbar every page of both kinds in order and :func:`declared` looks either up by name.
 """
 
 from __future__ import annotations
@@ -45,6 +49,12 @@ class OptionKind(StrEnum):
     CHOICE = "choice"            # one of ``choices``
     INT = "int"                  # a whole number from ``minimum`` to ``maximum``
     VIEWS = "views"              # view names; none chosen = the projection's own choice
+    CHOICES = "choices"          # any of ``choices``; none chosen = all of them
+    INT_RANGE = "int_range"      # MIN,MAX: whole numbers from ``minimum`` to ``maximum`` with MIN < MAX
+    ROWS = "rows"                # sample row keys of the dataset (which completions to open)
+
+
+MULTIPLE = frozenset({OptionKind.VIEWS, OptionKind.CHOICES, OptionKind.ROWS})  # kinds that take a list
 
 
 METAVARS = {OptionKind.DIM: "DIM", OptionKind.DIM_OR_NONE: "DIM|none", OptionKind.INT: "N",
@@ -86,6 +96,11 @@ class Option:
         return self.kwarg or self.name
 
     @property
+    def multiple(self) -> bool:
+        """Takes a list (repeated in the URL: ``view=a&view=b``)."""
+        return self.kind in MULTIPLE
+
+    @property
     def set_by_format(self) -> bool:
         """Chosen through ``--format`` (spiderweb style: webpng/barpng), not a flag of its own."""
         return self.cli_flag == FORMAT_FLAG
@@ -98,7 +113,7 @@ class Option:
         """What a page shows when the URL says nothing."""
         if self.page_default is not None:
             return self.page_default(ds)
-        if self.kind is OptionKind.VIEWS:
+        if self.multiple:
             return ()
         return self.cli_default
 
@@ -115,16 +130,27 @@ class Option:
         return f"a whole number from {self.minimum} to {self.maximum}"
 
 
+class DrillKind(StrEnum):
+    """What a clicked point stands for, so the dashboard knows how to narrow the target page to it."""
+
+    AXIS = "axis"              # customdata [eval_id, axis value]; ``axis`` names the option holding the axis dim
+    COMPLETION = "completion"  # customdata is the sample's row key: open that one completion
+    CELL = "cell"              # a surface cell: its trace's meta names view and eval, x/y index the view's values
+    BIN = "bin"                # a hazard bin: its trace's meta names the series, x and customdata[0] the bin
+
+
 @dataclass(frozen=True)
 class DrillDown:
     """A click on a figure point opens another page narrowed to it.
 
-    The point's customdata is ``[eval_id, axis value]``; ``axis`` names the option
-    that holds the axis dimension (spiderweb: group_by → open surface of that eval and task).
+    ``kind`` says what the point is (:class:`DrillKind`). For ``axis`` the point's
+    customdata is ``[eval_id, axis value]`` and ``axis`` names the option that holds
+    the axis dimension (spiderweb: group_by → open surface of that eval and task).
     """
 
     page: str
-    axis: str
+    axis: str = ""
+    kind: DrillKind = DrillKind.AXIS
 
 
 @dataclass(frozen=True)
@@ -244,7 +270,7 @@ def _check(spec: ProjectionSpec) -> None:
         raise ValueError(f"{where}: split {spec.split!r} is not an option")
     if not set(spec.split_inputs) <= set(names):
         raise ValueError(f"{where}: split_inputs must be options")
-    if spec.drill_down is not None and spec.drill_down.axis not in names:
+    if spec.drill_down is not None and spec.drill_down.kind is DrillKind.AXIS and spec.drill_down.axis not in names:
         raise ValueError(f"{where}: drill_down axis {spec.drill_down.axis!r} is not an option")
 
 
@@ -261,3 +287,68 @@ def register_projection(spec: ProjectionSpec) -> ProjectionSpec:
 def unregister_projection(name: str) -> None:
     """Remove a projection (tests that declare a throwaway one clean up with this)."""
     SPECS.pop(name, None)
+
+
+# ---------------------------------------------------------------- pages that are not projections
+@dataclass(frozen=True)
+class PageSpec:
+    """A dashboard page that draws no projection figure (the probe): declared the same way, read the same way.
+
+    ``name`` is the page path (``/name``) and the ``analyze.py`` subcommand its "Copy as
+    CLI command" line names; ``options`` are its URL parameters, each with the CLI flag it
+    maps to (``cli_flag=""``: the page's own, e.g. paging, with no flag). The navbar, the URL
+    codec and the CLI line read it like a :class:`ProjectionSpec`; what the page shows is its
+    layout in ``app.web`` (keyed by ``name``). It has no truncation mode and no split.
+    """
+
+    name: str
+    title: str
+    help: str
+    summary: str
+    options: tuple[Option, ...] = ()
+    order: int = 100
+    question: str = ""  # the overview's "where to start" entry, as for a projection
+    start: str = ""
+    split: None = field(default=None, init=False)           # read like a projection's: never split
+    per_eval_mark: None = field(default=None, init=False)   # never capped per eval
+
+    @property
+    def path(self) -> str:
+        return f"/{self.name}"
+
+    @property
+    def page_options(self) -> tuple[Option, ...]:
+        return tuple(o for o in self.options if o.on_page)
+
+    def option(self, name: str) -> Option:
+        for opt in self.options:
+            if opt.name == name:
+                return opt
+        raise KeyError(name)
+
+
+PAGES: dict[str, PageSpec] = {}
+
+
+def register_page(spec: PageSpec) -> PageSpec:
+    """Add (or replace) a page that is not a projection; its name may not be a projection's."""
+    where = f"page {spec.name!r}"
+    if not _NAME.fullmatch(spec.name) or spec.name in RESERVED_NAMES or spec.name in SPECS:
+        raise ValueError(f"{where}: the name must be a lower-case slug, not reserved and not a projection's")
+    names = [o.name for o in spec.options]
+    flags = [o.cli_flag for o in spec.options if o.cli_flag]
+    if len(set(names)) != len(names) or len(set(flags)) != len(flags) or set(names) & {"dataset", "filters"}:
+        raise ValueError(f"{where}: option names and CLI flags must be distinct and not dataset or filters")
+    PAGES[spec.name] = spec
+    return spec
+
+
+def declared(name: str) -> ProjectionSpec | PageSpec | None:
+    """The declaration of page ``name``: a projection's or another page's (None for the overview or unknown)."""
+    return SPECS.get(name) or PAGES.get(name)
+
+
+def declared_pages() -> list[ProjectionSpec | PageSpec]:
+    """Every declared page in navbar order: the projections and the other pages, by ``order``."""
+    pages: list[ProjectionSpec | PageSpec] = [*SPECS.values(), *PAGES.values()]
+    return sorted(pages, key=lambda s: (s.order, s.name))

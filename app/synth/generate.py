@@ -53,7 +53,7 @@ def to_table(plan: Plan, rows: Rows) -> pa.Table:
         "outcome": _decode(list(OUTCOMES), rows.outcome.astype(np.int32)),
         "completion_tokens": pa.array(rows.tokens, pa.int32()),
         "compressed_bytes": pa.array(rows.compressed, pa.int32()),
-        "guess_rate": pa.array(GUESS[plan.point_task][rows.point].astype(np.float32), pa.float32()),
+        "guess_rate": pa.array(GUESS[plan.point_task][rows.point], pa.float64()),
     }
     return pa.table(columns, schema=SAMPLES_SCHEMA)
 

@@ -5,8 +5,10 @@
   back/forward replay exactly what was shown;
 - view: the page's state → cached view summary → figure cards, notes, next steps;
 - figures: the browser fetches each figure's cached JSON (clientside);
-- drill-down: a click on a point of a page that declares one (the spiderweb's) opens
-  the declared page narrowed to that point;
+- drill-down: a click on a point of a page that declares one opens the declared page
+  narrowed to that point (spiderweb → surface; compression dot, surface cell, hazard bin
+  → probe; the rules are in :mod:`app.web.drill`); the probe's own callbacks are in
+  :mod:`app.web.probe`;
 - small helpers: canonical URL in the address bar, split picker, dataset switch.
   The filter bar's own callbacks are in :mod:`app.web.filter_bar`.
 """
@@ -20,11 +22,11 @@ from typing import Any
 from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx, get_relative_path, html, no_update
 
 from app.engine.errors import InputError
-from app.projections.spec import SPECS, ProjectionSpec
-from app.web import compute, filter_bar, ids
+from app.projections.spec import SPECS, ProjectionSpec, declared
+from app.web import compute, drill, filter_bar, ids, inputs, probe
 from app.web.page import view_children
 from app.web.services import current
-from app.web.state import SHOW, carry, decode, encode, parse_query
+from app.web.state import SHOW, decode, encode, parse_query
 
 log = logging.getLogger(__name__)
 
@@ -50,17 +52,21 @@ def register(app: Dash) -> None:
 
     @app.callback(
         Output(ids.LOCATION, "search"), Output(ids.FB_ERROR, "children"),
-        *filter_bar.INPUTS, Input(ids.OPT_TRUNCATION, "value"), Input(ids.option(ALL), "value"),
-        State(ids.option(ALL), "id"), State(ids.VIEW_QUERY, "data"),
+        # optional: the probe page has the filter bar but no truncation mode and its own callback (app.web.probe)
+        *filter_bar.INPUTS, Input(ids.OPT_TRUNCATION, "value", allow_optional=True), Input(ids.option(ALL), "value"),
+        State(ids.option(ALL), "id"), State(ids.VIEW_QUERY, "data", allow_optional=True),
         prevent_initial_call=True,
     )
     def controls_to_url(evals, tasks, groups, other, truncation, option_values, option_ids, current_view):
         """Validate the controls with the same parser as the URL; navigate only to a valid state."""
-        if len(ctx.triggered) > 1:  # the page was just drawn (every control "changed"): nothing to write
-            return no_update, no_update
+        if len(ctx.triggered) > 1 or current_view is None:  # just drawn (every control "changed"), or not a
+            return no_update, no_update                     # projection page: nothing to write
+        page, current_search = inputs.view_query(current_view)
+        inputs.require(inputs.is_texts(evals), inputs.is_texts(tasks), inputs.is_text(groups), inputs.is_text(other),
+                       inputs.is_text(truncation), isinstance(option_values, list), isinstance(option_ids, list),
+                       all(isinstance(i, dict) and isinstance(i.get("name"), str) for i in option_ids or [None]))
         services = current()
-        page = current_view["page"]
-        base = parse_query(current_view["search"])
+        base = parse_query(current_search)
         try:
             filters = filter_bar.bar_filters(evals, tasks, groups, other)
         except InputError as exc:
@@ -75,7 +81,7 @@ def register(app: Dash) -> None:
         if decoded.notices:
             return no_update, " ".join(n.replace("The filter", "Filter") for n in decoded.notices)
         search = encode(decoded.state, services.registry)
-        if search == current_view["search"]:
+        if search == current_search:
             return no_update, ""
         return search, ""
 
@@ -85,12 +91,13 @@ def register(app: Dash) -> None:
         """The split picker: same view, another value of the split dimension."""
         if value == shown:  # the picker was just drawn with the value on screen
             return no_update
+        page, current_search = inputs.view_query(current_view)
         services = current()
-        query = parse_query(current_view["search"])
+        query = parse_query(current_search)
         query[SHOW] = str(value)
-        decoded = decode(current_view["page"], query, services.registry)
+        decoded = decode(page, query, services.registry)
         search = encode(decoded.state, services.registry)
-        return no_update if decoded.notices or search == current_view["search"] else search
+        return no_update if decoded.notices or search == current_search else search
 
     @app.callback(
         Output(ids.VIEW_AREA, "children"), Output(ids.NEXT_STEPS, "children"), Output(ids.VIEW_NOTES, "children"),
@@ -99,8 +106,10 @@ def register(app: Dash) -> None:
     )
     def render_view(data):
         """State → cached view → cards (figure JSON is fetched by the browser, see fetchFigure)."""
+        page, search = inputs.view_query(data)
+        inputs.require(page in SPECS)
         services = current()
-        decoded = decode(data["page"], parse_query(data["search"]), services.registry)
+        decoded = decode(page, parse_query(search), services.registry)
         try:
             view = compute.view(services, decoded.state)
         except Exception:  # a bug, not bad input: say so without a traceback, keep it in the log
@@ -122,24 +131,34 @@ def register(app: Dash) -> None:
     )
 
     @app.callback(Output(ids.LOCATION, "search", allow_duplicate=True), Input(ids.DATASET_SELECT, "value"),
-                  prevent_initial_call=True)
-    def switch_dataset(name):
-        """Another dataset: same page, that dataset's defaults (filters rarely carry over)."""
+                  State(ids.LOCATION, "search"), prevent_initial_call=True)
+    def switch_dataset(name, search):
+        """Another dataset: same page, that dataset's defaults (filters rarely carry over).
+
+        The select also "changes" when a page is drawn; the dataset already shown keeps its link whole.
+        """
         services = current()
         if not name or name not in services.registry.names:
+            return no_update
+        shown = parse_query(search).get("dataset")
+        shown = shown[0] if isinstance(shown, list) else shown
+        if shown not in services.registry.names:  # what decode shows for a missing or unknown name
+            shown = services.registry.default
+        if name == shown:
             return no_update
         return "" if name == services.registry.default else f"?dataset={name}"
 
     filter_bar.register(app)
+    probe.register(app)
     for spec in SPECS.values():
         if spec.drill_down is not None:
             _register_drill_down(app, spec)
 
 
 def _register_drill_down(app: Dash, spec: ProjectionSpec) -> None:
-    """A click on a point of ``spec``'s figures (customdata = [eval_id, axis value]) opens the declared page."""
+    """A click on a point of ``spec``'s figures opens the declared page narrowed to it (see ``app.web.drill``)."""
     assert spec.drill_down is not None
-    target, axis_option = spec.drill_down.page, spec.drill_down.axis
+    how = spec.drill_down
 
     @app.callback(
         Output(ids.LOCATION, "pathname", allow_duplicate=True),
@@ -149,14 +168,18 @@ def _register_drill_down(app: Dash, spec: ProjectionSpec) -> None:
         prevent_initial_call=True,
     )
     def drill_down(clicks, view):
-        """customdata = [eval_id, axis value] → the target page filtered to both."""
+        """The clicked point → the target page narrowed to what it stands for (the URL is the only state)."""
         click = ctx.triggered[0]["value"] if ctx.triggered else None
-        points = (click or {}).get("points") or []
-        data = points[0].get("customdata") if points else None
-        if not data or len(data) < 2 or target not in SPECS:
+        _, shown_search = inputs.view_query(view)
+        points = click.get("points") if isinstance(click, dict) else None
+        inputs.require(isinstance(points, list))
+        target = declared(how.page)
+        if not points or not isinstance(points[0], dict) or target is None:
             return no_update, no_update
         services = current()
-        state = decode(spec.name, parse_query(view["search"]), services.registry).state
-        axis = state.options[axis_option]
-        search = carry(state, target, services.registry, {"eval_id": [data[0]], axis: [data[1]]})
-        return get_relative_path(SPECS[target].path), search
+        state = decode(spec.name, parse_query(shown_search), services.registry).state
+        index = ctx.triggered_id.get("index", 0) if isinstance(ctx.triggered_id, dict) else 0
+        search = drill.search_for(how, state, points[0], index, services)
+        if search is None:
+            return no_update, no_update
+        return get_relative_path(target.path), search

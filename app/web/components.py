@@ -11,21 +11,67 @@ from typing import Any, Sequence
 
 import dash_bootstrap_components as dbc
 from dash import dcc, get_relative_path, html
+from dash.development.base_component import Component
 
+from app import bounds
 from app.engine import Dataset
 from app.engine.stats import TRUNCATION_MODES
 from app.projections.base import NONE
-from app.projections.spec import SPECS, Option, OptionKind, ProjectionSpec
+from app.projections.spec import Option, OptionKind, ProjectionSpec, declared_pages
 from app.web import ids
 from app.web.registry import Registry
-from app.web.state import OVERVIEW, State, carry, value_text
+from app.web.state import OVERVIEW, State, carry, linkable, value_text
 
 WIDE, MIN_WIDTH = 1600, 1000  # grids wider than WIDE keep their width (and scroll); others fit the window
+TEXT_PROPS = ("children", "title", "placeholder", "label")  # the props a page shows as text
+OPTION_TEXT = ("label", "search")  # the text of a dropdown's or radio group's options
+WHOLE_TEXT = (ids.CLI_COMMAND,)  # shown to be copied whole: built from the link, which is bounded itself
+
+
+def _cut(value: Any, limit: int) -> Any:
+    return value[: limit - 1] + "…" if isinstance(value, str) and len(value) > limit else value
+
+
+def bounded(tree: Any, limit: int | None = None) -> Any:
+    """``tree`` with every text it shows cut to ``limit`` characters (default ``bounds.MAX_TEXT_CHARS``).
+
+    A dataset written by another tool may hold a 1 MB label; a page copies a label into a
+    table cell, a dropdown option, a legend and a note, so one long name made every layout
+    megabytes. Only what is shown is cut (``TEXT_PROPS`` and the options' label and search
+    text), never an id, a value or a link, so every control keeps working. Walks the tree
+    without recursion and changes it in place.
+    """
+    limit = bounds.MAX_TEXT_CHARS if limit is None else limit
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (list, tuple)):
+            stack.extend(node)
+            continue
+        if not isinstance(node, Component) or getattr(node, "id", None) in WHOLE_TEXT:
+            continue
+        for prop in TEXT_PROPS:
+            value = getattr(node, prop, None)
+            if isinstance(value, str) and len(value) > limit:
+                setattr(node, prop, _cut(value, limit))
+            elif isinstance(value, (list, tuple)):
+                if any(isinstance(v, str) and len(v) > limit for v in value):
+                    value = [_cut(v, limit) for v in value]
+                    setattr(node, prop, value)
+                stack.extend(v for v in value if not isinstance(v, str))
+            elif isinstance(value, Component):
+                stack.append(value)
+        options = getattr(node, "options", None)
+        if isinstance(options, list) and any(isinstance(o, dict) for o in options):
+            cut = [{k: (_cut(v, limit) if k in OPTION_TEXT else v) for k, v in o.items()} if isinstance(o, dict)
+                   else o for o in options]
+            node.options = cut  # type: ignore[attr-defined]  # the components that have options
+    return tree
 
 
 def pages() -> list[tuple[str, str, str]]:
-    """(title, page name, path) of every page, in navbar order: the overview, then each declared projection."""
-    return [("Overview", OVERVIEW, "/")] + [(s.title, s.name, s.path) for s in SPECS.values()]
+    """(title, page name, path) of every page, in navbar order: the overview, then each declared page."""
+    return [("Overview", OVERVIEW, "/")] + [(s.title, s.name, s.path) for s in declared_pages()]
 
 
 def page_href(path: str, search: str = "") -> str:
@@ -88,7 +134,7 @@ def _option_control(opt: Option, value: Any, ds: Dataset, state: State) -> Any:
         return dbc.Input(id=cid, type="number", value=value, min=opt.minimum, max=opt.maximum, step=1,
                          debounce=True, size="sm", style={"width": "7rem"})
     tasks = state.filters.get("base_task")
-    views = [v for v in ds.meta.views_2d if not tasks or v.base_task in tasks]
+    views = [v for v in ds.meta.views_2d if (not tasks or v.base_task in tasks) and linkable(v.name)]
     return dcc.Dropdown(id=cid, options=[{"label": v.name, "value": v.name} for v in views],
                         value=list(value), multi=True, debounce=True, placeholder="every view of the tasks",
                         className="opt-dropdown-wide")
@@ -109,8 +155,10 @@ def options_row(spec: ProjectionSpec, state: State, ds: Dataset) -> dbc.Row:
     return dbc.Row(cols, className="g-3 mb-2 align-items-end options-row")
 
 
-def actions(command: str, csv_href: str) -> html.Div:
-    """Copy link, copy CLI command (shown), download CSV."""
+def actions(command: str, csv_href: str | None) -> html.Div:
+    """Copy link, copy CLI command (shown), download CSV (a page without a table passes None: no button)."""
+    csv = [] if csv_href is None else [html.A("Download CSV", id=ids.DOWNLOAD_CSV, href=csv_href, download="",
+                                              role="button", className="btn btn-outline-secondary btn-sm")]
     return html.Div([
         dbc.ButtonGroup([
             html.Button("Copy link", id=ids.COPY_LINK, className="btn btn-outline-secondary btn-sm js-copy",
@@ -118,8 +166,7 @@ def actions(command: str, csv_href: str) -> html.Div:
             html.Button("Copy as CLI command", id=ids.COPY_CLI, className="btn btn-outline-secondary btn-sm js-copy",
                         title="copy the analyze.py line that writes this figure",
                         **_data(copy=f"#{ids.CLI_COMMAND}")),
-            html.A("Download CSV", id=ids.DOWNLOAD_CSV, href=csv_href, download="", role="button",
-                   className="btn btn-outline-secondary btn-sm"),
+            *csv,
         ], className="me-2"),
         html.Code(command, id=ids.CLI_COMMAND, className="cli-command", title="the equivalent analyze.py line"),
     ], className="actions d-flex align-items-center flex-wrap gap-2 mb-2")
@@ -182,3 +229,6 @@ def empty_state(message: str) -> dbc.Alert:
 def _data(**attributes: str) -> dict[str, Any]:
     """``data-*`` attributes for an html component (typed as Any: Dash's stubs do not list them)."""
     return {f"data-{name}": value for name, value in attributes.items()}
+
+
+data_attributes = _data  # the same, for other modules (the probe keys each completion by data-row)

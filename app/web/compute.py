@@ -16,6 +16,9 @@ from typing import Any, Mapping
 
 from flask import g
 
+from app import bounds
+from app.engine import Dataset
+from app.engine.bounded_json import cut_strings
 from app.engine.errors import InputError
 from app.projections.base import to_csv
 from app.projections.spec import SPECS, dimension_values
@@ -133,26 +136,39 @@ def page_figure_json(figure: Any) -> tuple[str, int, int]:
     return json.dumps(doc, separators=(",", ":")), width, height
 
 
+def check_figure_size(size: int) -> None:
+    """Refuse to serve a figure whose JSON exceeds ``bounds.MAX_FIGURE_BYTES``; say how to narrow the view."""
+    if size > bounds.MAX_FIGURE_BYTES:
+        raise InputError(f"This view's figure would be {size / 1e6:,.1f} MB, more than the "
+                         f"{bounds.MAX_FIGURE_BYTES / 1e6:,.1f} MB a page draws. Narrow it: choose fewer evals or "
+                         "tasks in the filter bar, split it by a dimension, or choose coarser options.")
+
+
 def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, allow_nan=False) if value is not None else "null")
 
 
-def _compute(services: Services, state: State, key: str) -> ViewSummary:
-    ds = services.registry.get(state.dataset)
+def _compute(services: Services, ds: Dataset, state: State, key: str) -> dict[str, Any]:
+    """Run the view on ``ds`` (the dataset its key was made from); every part of it, also offered to the cache.
+
+    The caller takes the part it needs from the returned entries, not from the cache,
+    which may be down or refuse an entry (too large).
+    """
     spec = SPECS[state.page]
     started = time.perf_counter()
     entries: dict[str, Any] = {}
     try:
         projection = spec.run(ds, filters=state.filters, truncation=state.truncation, **state.run_options())
+        drawn = [page_figure_json(figure) for _, figure in projection.figures]
+        check_figure_size(max((len(text) for text, _, _ in drawn), default=0))
     except InputError as exc:  # nothing to draw: the page's empty state, cached like any view
         summary = ViewSummary(ViewStatus.EMPTY, message=str(exc))
     else:
         figures = []
-        for index, (title, figure) in enumerate(projection.figures):
-            text, width, height = page_figure_json(figure)
+        for index, ((title, _), (text, width, height)) in enumerate(zip(projection.figures, drawn)):
             entries[f"{key}:fig:{index}"] = text
             figures.append(FigureInfo(title, width, height, len(text)))
-        entries[f"{key}:csv"] = to_csv(projection)
+        entries[f"{key}:csv"] = to_csv(projection, text_limit=bounds.MAX_TEXT_CHARS)
         rows = projection.rows
         keep = [c for c in rows.columns if c in ROW_COLUMNS or c == projection.meta.get("group_by")]
         small = rows[keep] if spec.next_steps else rows.iloc[0:0]
@@ -160,10 +176,11 @@ def _compute(services: Services, state: State, key: str) -> ViewSummary:
                               meta=_jsonable(dict(projection.meta)),
                               rows=json.loads(small.to_json(orient="records")), n_rows=int(len(rows)))
     summary.compute_ms = round((time.perf_counter() - started) * 1000, 1)
-    entries[f"{key}:summary"] = summary.to_json()
+    # notes and rows quote labels: a 1 MB label made a 15 MB summary (cut_strings: what a page can show)
+    entries[f"{key}:summary"] = cut_strings(summary.to_json(), bounds.MAX_TEXT_CHARS)
     services.cache.set_many(entries)
     log.info("computed %s in %.0f ms (%s)", state.page, summary.compute_ms, summary.status.value)
-    return summary
+    return entries
 
 
 def _cached(services: Services, state: State, suffix: str) -> tuple[Any, str, bool, State, list[Any]]:
@@ -178,8 +195,7 @@ def _cached(services: Services, state: State, suffix: str) -> tuple[Any, str, bo
     value = services.cache.get(f"{key}:{suffix}")
     hit = value is not None
     if not hit:
-        summary = _compute(services, run, key)
-        value = summary.to_json() if suffix == "summary" else services.cache.get(f"{key}:{suffix}")
+        value = _compute(services, ds, run, key).get(f"{key}:{suffix}")
     _note_cache(hit, started)
     return value, key, hit, run, splits
 

@@ -8,7 +8,7 @@ import dash
 from dash import Dash, html
 from flask import Flask
 
-from app.web import callbacks, ids, routes
+from app.web import auth, callbacks, ids, routes, security
 from app.web.cache import make_cache
 from app.web.registry import Registry
 from app.web.services import Services, attach
@@ -38,6 +38,8 @@ def create_app(settings: Settings | None = None) -> Dash:
         serve_locally=True,
     )
     app.layout = html.Div([dash.page_container], id=ids.APP_ROOT)
+    auth.register(server, settings.url_base_pathname, settings.basic_auth, settings.trusted_user_header)
+    security.register(app)
     routes.register(server, settings.url_base_pathname)
     callbacks.register(app)
     if settings.preload and registry.entries:

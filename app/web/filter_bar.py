@@ -16,6 +16,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, dcc, html
 
+from app.bounds import MAX_NAME_CHARS
 from app.engine import Dataset
 from app.engine import filters as flt
 from app.engine.errors import InputError
@@ -31,17 +32,24 @@ INPUTS = (Input(ids.FB_EVALS, "value"), Input(ids.FB_TASKS, "value"), Input(ids.
 
 # ---------------------------------------------------------------- parsing
 def _json_field(text: str | None, what: str) -> Any:
-    if not text or not text.strip():
+    if not isinstance(text, str) or not text.strip():
         return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{what} is not valid JSON ({exc.msg} at character {exc.pos})") from None
+    return flt.load_json(text, what)  # bounded: size, nesting, Unicode, numbers (app.engine.bounded_json)
 
 
 def bar_filters(evals: list[str] | None, tasks: list[str] | None, groups: str | None,
                 other: str | None) -> dict[str, Any]:
-    """The filter bar's fields as one --filters object (checked later by the engine's parser)."""
+    """The filter bar's fields as one --filters object (checked later by the engine's parser).
+
+    The fields arrive from the browser as any JSON (a request can be forged): a field of the
+    wrong type is an InputError like any other mistake in the bar.
+    """
+    for name, names in (("Evals", evals), ("Tasks", tasks)):
+        if names is not None and not (isinstance(names, list) and all(isinstance(v, str) for v in names)):
+            raise InputError(f"{name} must be a list of names")
+    for name, text in (("Groups", groups), ("Other filters", other)):
+        if text is not None and not isinstance(text, str):
+            raise InputError(f"{name} must be text")
     raw = _json_field(other, "Other filters")
     if raw is None:
         raw = {}
@@ -74,11 +82,13 @@ def _groups_reading(groups: list[list[str]] | None) -> str:
 
 def groups_reading(text: str | None) -> tuple[str, bool]:
     """Plain words for what is typed in the groups field, or why it cannot be read."""
-    if not text or not text.strip():
+    if not isinstance(text, str) or not text.strip():
         return "any group", True
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError:
+        value = flt.load_json(text, "Groups")
+    except InputError as exc:
+        if "not valid JSON" not in str(exc):
+            return str(exc), False
         return 'not JSON yet: write a list such as ["arch:moe", ["size:large", "family:x"]]', False
     try:
         parsed = flt.parse_filters({"groups": value})
@@ -109,7 +119,7 @@ def layout(state: ViewState, ds: Dataset) -> dbc.Card:
     """Evals, tasks, groups (spec §4 grammar, read out plainly) and any other filter as JSON."""
     evals = ds.evals()
     eval_options = [{"label": f"{r.label} · {r.eval_id}", "value": r.eval_id,
-                     "search": f"{r.label} {r.eval_id} {' '.join(r.groups)}"} for r in evals.itertuples()]
+                     "search": f"{r.eval_id} {r.label} {' '.join(r.groups)}"} for r in evals.itertuples()]
     tasks = ds.tasks()
     task_options = [{"label": (t.label if t.label == t.base_task else f"{t.label} ({t.base_task})"),
                      "value": t.base_task} for t in tasks.itertuples()]
@@ -118,8 +128,9 @@ def layout(state: ViewState, ds: Dataset) -> dbc.Card:
     groups_hint = _groups_example(ds) if tags else "this dataset's evals have no group tags"
     other_hint = _other_example(ds)
     other = {k: v for k, v in state.filters.items() if k not in BAR_KEYS}
+    # a chip's id carries its tag: a tag past the import bound (a dataset written elsewhere) gets no chip
     tag_buttons = [html.Button(t, id=ids.tag(t), n_clicks=0, className="tag-chip",
-                               title=f"add {t} as another OR item") for t in tags]
+                               title=f"add {t} as another OR item") for t in tags if len(t) <= MAX_NAME_CHARS]
     return dbc.Card(dbc.CardBody([
         dbc.Row([
             dbc.Col([

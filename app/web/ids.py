@@ -49,6 +49,24 @@ SPLIT_SHOWN = "split-shown"  # Store: the split value on screen
 EMPTY_STATE = "empty-state"
 INTERNAL_ERROR = "internal-error"
 
+# probe (app.web.probe): its URL store, controls, and the listing of completions
+PROBE_QUERY = "probe-query"  # Store {"page", "search"}: the probe's canonical query
+PROBE_CANONICAL_URL = "probe-canonical-url"
+PROBE_OUTCOME = "probe-outcome"
+PROBE_TOKENS_MIN = "probe-tokens-min"
+PROBE_TOKENS_MAX = "probe-tokens-max"
+PROBE_LIMIT = "probe-limit"
+PROBE_AREA = "probe-area"
+PROBE_LOADING = "probe-loading"
+PROBE_COUNT = "probe-count"
+PROBE_TABLE = "probe-table"
+PROBE_NO_TEXT = "probe-no-text"
+PROBE_TEXT_ERROR = "probe-text-error"
+PROBE_OPENED = "probe-opened"  # the note over a completion opened from a compression dot
+PROBE_SHOW_ALL = "probe-show-all"
+PROBE_PREV = "probe-prev"
+PROBE_NEXT = "probe-next"
+
 # overview
 DATASET_FACTS = "dataset-facts"
 WHERE_TO_START = "where-to-start"
@@ -96,6 +114,11 @@ def start(page: str) -> str:
 def next_step(page: str, index: int) -> str:
     """The ``index``-th next-step link to ``page`` (spiderweb)."""
     return f"next-{page}-{index}"
+
+
+def completion(row: int) -> str:
+    """The probe's table row of completion ``row`` (its text row follows it)."""
+    return f"completion-{row}"
 
 
 def png(index: int) -> str:

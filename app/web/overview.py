@@ -10,17 +10,18 @@ from dash import dcc, get_relative_path, html
 
 from app.engine import Dataset
 from app.figures.common import axis_label
-from app.projections.spec import SPECS
+from app.projections.spec import PAGES, SPECS, declared_pages
 from app.web import components as ui
 from app.web import ids
 from app.web.page import guarded
 from app.web.registry import Registry
 from app.web.services import current
-from app.web.state import OVERVIEW, State, carry, decode, encode
+from app.web.state import OVERVIEW, State, carry, decode, encode, linkable
 
 
 def _link(text: str, page: str, search: str, **kw: Any) -> dcc.Link:
-    return dcc.Link(text, href=get_relative_path(SPECS[page].path if page in SPECS else "/") + search, **kw)
+    spec = SPECS.get(page) or PAGES.get(page)
+    return dcc.Link(text, href=get_relative_path(spec.path if spec else "/") + search, **kw)
 
 
 def _values_text(values: list[Any]) -> str:
@@ -31,13 +32,13 @@ def _values_text(values: list[Any]) -> str:
 
 
 def _start_card(state: State, registry: Registry) -> dbc.Card:
-    """One entry per declared projection (in page order): the question it answers and how."""
+    """One entry per declared page (in navbar order) that has a question: the question it answers and how."""
     items = [dbc.ListGroupItem([
         _link(spec.title, spec.name, carry(state, spec.name, registry), className="fw-semibold me-2",
               id=ids.start(spec.name)),
         html.Span(spec.question, className="fw-semibold small"),
         html.Div(spec.start, className="small text-muted"),
-    ]) for spec in SPECS.values() if spec.question]
+    ]) for spec in declared_pages() if spec.question]
     return dbc.Card([
         dbc.CardHeader("Where to start", className="fw-semibold"),
         dbc.ListGroup(items, flush=True),
@@ -99,8 +100,8 @@ def _views_table(ds: Dataset, state: State, registry: Registry) -> Any:
             html.Td(v.name), html.Td(html.Code(v.base_task or "—")),
             html.Td(" × ".join(v.group_by)),
             html.Td(html.Code(str(dict(v.filters))) if v.filters else "—"),
-            html.Td(_link("surface", "surface", encode(target, registry)) if two_d else
-                    html.Span("not 2-D", className="text-muted")),
+            html.Td(_link("surface", "surface", encode(target, registry)) if two_d and linkable(v.name) else
+                    html.Span("not 2-D" if not two_d else "name too long for a link", className="text-muted")),
         ]))
     return dbc.Table([head, html.Tbody(rows)], size="sm", hover=True, responsive=True, id=ids.VIEWS_TABLE,
                      className="small")

@@ -21,6 +21,7 @@ from app.web import filter_bar, ids
 from app.web.commands import cli_command
 from app.web.compute import View, ViewStatus, ViewSummary
 from app.web.next_steps import next_steps
+from app.web.redact import redact
 from app.web.routes import figure_url, table_url
 from app.web.services import Services, current
 from app.web.state import State, decode, encode
@@ -39,9 +40,9 @@ def guarded(build: Callable[..., Any]) -> Callable[..., Any]:
 
     def layout(*args: Any, **kwargs: Any) -> Any:
         try:
-            return build(*args, **kwargs)
+            return ui.bounded(build(*args, **kwargs))
         except InputError as exc:
-            return no_data(str(exc))
+            return ui.bounded(no_data(redact(str(exc), current())))
         except Exception:
             log.exception("page layout failed")
             return no_data("Internal error while building this page; the server log has the details.")
@@ -59,7 +60,7 @@ def projection_layout(page: str, query: Mapping[str, Any]) -> Any:
     ds = registry.get(state.dataset)
     spec = SPECS[page]
     search = encode(state, registry)
-    command = cli_command(state, registry.entry(state.dataset).path)
+    command = cli_command(state, registry.entry(state.dataset).path, registry.root)
     return html.Div([
         ui.navbar(page, state, registry),
         dbc.Container([
@@ -123,17 +124,17 @@ def view_children(state: State, view: View, services: Services) -> tuple[Any, ..
     summary, run = view.summary, view.run
     search = encode(state, services.registry)
     prefix = get_relative_path("/")
-    command = cli_command(run, services.registry.entry(state.dataset).path)
+    command = cli_command(run, services.registry.entry(state.dataset).path, services.registry.root)
     csv = table_url(prefix, state.page, search)
     labels = services.registry.get(state.dataset).eval_labels() if state.split == "eval_id" else None
     picker = ui.split_picker(state.split, view.splits, run.filters.get(state.split, [None])[0], labels) \
         if state.split and view.splits else None
     if summary.status is not ViewStatus.OK:  # nothing to export either: the CSV link goes inactive
-        return [picker, ui.empty_state(summary.message)], None, None, command, None
+        return ui.bounded([picker, ui.empty_state(redact(summary.message, services))]), None, None, command, None
     cards = [picker]
     for index, fig in enumerate(summary.figures):
         name = state.page if fig.title is None else f"{state.page}-{fig.title}"
         cards.append(ui.figure_card(state.page, index, fig.title, figure_url(prefix, state.page, index, search),
                                     fig.width, fig.height, safe_name(name, "figure")))
     steps = _steps_panel(state, summary, services) if SPECS[state.page].next_steps else None
-    return cards, steps, _notes(summary.notes), command, csv
+    return ui.bounded(cards), ui.bounded(steps), ui.bounded(_notes(summary.notes)), command, csv

@@ -8,15 +8,17 @@ multi-worker test sees one worker serve what another computed.
 
 from __future__ import annotations
 
-import os
 import time
 
 from flask import Flask, Response, g, jsonify, request
 
+from app.engine.bounded_json import shown
 from app.engine.errors import InputError
 from app.projections.base import safe_name
 from app.projections.spec import SPECS
 from app.web import compute
+from app.web.health import report as health_report
+from app.web.redact import redact
 from app.web.services import current
 from app.web.state import State, decode, parse_query
 
@@ -34,13 +36,14 @@ def table_url(prefix: str, page: str, search: str) -> str:
 
 
 def _text(message: str, status: int) -> Response:
-    return Response(message, status=status, mimetype="text/plain")
+    """A one-line answer for a person, with no server path in it (see app.web.redact)."""
+    return Response(redact(message, current()), status=status, mimetype="text/plain")
 
 
 def _strict_state(page: str) -> State | Response:
     """The state a query names, or the error response: any notice is an error here (pages link canonical queries)."""
     if page not in SPECS:
-        return _text(f"unknown page {page!r}", 404)
+        return _text(f"unknown page {shown(page)}", 404)
     services = current()
     try:
         decoded = decode(page, parse_query(request.query_string.decode("utf-8", "replace")), services.registry)
@@ -51,15 +54,18 @@ def _strict_state(page: str) -> State | Response:
     return decoded.state
 
 
+def _why_empty(state: State) -> str | None:
+    """The empty view's own sentence (nothing matches, bucket size too small, figure too large), if it is empty."""
+    summary = compute.view(current(), state).summary
+    return summary.message if summary.status is not compute.ViewStatus.OK and summary.message else None
+
+
 def register(server: Flask, prefix: str) -> None:
     """Add the routes under the app's URL prefix ('/' or '/profile/')."""
 
     def health() -> tuple[Response, int]:
-        services = current()
-        names = services.registry.names
-        body = {"status": "ok" if names else "no-data", "datasets": names, "opened": services.registry.opened(),
-                "cache": services.settings.cache_backend, "pid": os.getpid()}
-        return jsonify(body), (200 if names else 503)
+        body, status = health_report(current())  # each part's state; 503 only when no figure can be served
+        return jsonify(body), status
 
     server.add_url_rule(f"{prefix}health", "profile_health", health)
     if prefix != "/":
@@ -71,7 +77,7 @@ def register(server: Flask, prefix: str) -> None:
             return state
         text = compute.part(current(), state, f"fig:{index}")
         if text is None:
-            return _text(f"no figure {index} in this view", 404)
+            return _text(_why_empty(state) or f"no figure {index} in this view", 404)
         return Response(text, mimetype="application/json")
 
     server.add_url_rule(f"{prefix}{API}/figure/<page>/<int:index>.json", "profile_figure", figure)
@@ -82,7 +88,7 @@ def register(server: Flask, prefix: str) -> None:
             return state
         text = compute.part(current(), state, "csv")
         if text is None:
-            return _text("nothing to export: this view has no rows", 404)
+            return _text(_why_empty(state) or "nothing to export: this view has no rows", 404)
         name = safe_name(f"{page}-{state.dataset}", "table")
         return Response(text, mimetype="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
@@ -98,7 +104,6 @@ def register(server: Flask, prefix: str) -> None:
         if getattr(g, "profile_cache", None):
             total = (time.perf_counter() - g.profile_started) * 1000
             response.headers["X-Profile-Cache"] = g.profile_cache
-            response.headers["X-Profile-Worker"] = str(os.getpid())
             response.headers["Server-Timing"] = (f"view;desc={g.profile_cache};dur={g.profile_ms:.2f}, "
                                                  f"app;dur={total:.2f}")
         return response

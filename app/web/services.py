@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import Flask, current_app
-from flask_caching import Cache
 
+from app.web.cache import ViewCache
 from app.web.registry import Registry
 from app.web.settings import Settings
 
@@ -24,7 +24,7 @@ class Services:
 
     settings: Settings
     registry: Registry
-    cache: Cache
+    cache: ViewCache  # get/set/set_many; a cache that is down is a miss (app.web.cache)
 
 
 def attach(server: Flask, services: Services) -> None:

@@ -1,5 +1,7 @@
 """The in-memory layout: blocks sorted by tokens, points and cells counted once at open."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -77,6 +79,16 @@ def test_a_guess_rate_varying_inside_a_block_is_summed_row_by_row(rows):
         r["guess_rate"] = (i % 7) / 10
     lay = layout_of(rows)
     assert lay.cell_guess.sum() == pytest.approx(sum(r["guess_rate"] for r in rows))
+
+
+@pytest.mark.parametrize("rates", [(1 / 12,), (1 / 12, 1 / 7)], ids=["constant per block", "varying in a block"])
+def test_guess_mass_is_exact_in_float64(rows, rates):
+    """1/12 in float32 is off by 2.5e-9 a sample: the §3 digits need every cell's guess mass in float64."""
+    for i, r in enumerate(rows):
+        r["guess_rate"] = rates[i % len(rates)]
+    lay = layout_of(rows)
+    assert lay.cell_guess.dtype == np.float64
+    assert lay.cell_guess.sum() == pytest.approx(math.fsum(r["guess_rate"] for r in rows), abs=1e-12)
 
 
 def test_missing_manifold_and_bytes(rows):

@@ -1,10 +1,17 @@
-"""Shared layout helpers: the fast subplot grid draws exactly what make_subplots would."""
+"""Shared layout helpers: the fast subplot grid draws exactly what make_subplots would; token axes fit the data."""
 
 import plotly.graph_objects as go
 import pytest
 from plotly.subplots import make_subplots
 
-from app.figures.common import subplot_axes, subplot_grid
+from app.figures.common import (
+    AXIS_PAD,
+    BUDGET_REACH,
+    subplot_axes,
+    subplot_grid,
+    token_axis,
+    tokens_title,
+)
 
 
 def _layout(fig: go.Figure) -> dict:
@@ -45,3 +52,38 @@ def test_subplot_axes_count_rows_first():
     fig = make_subplots(rows=2, cols=4)
     fig.add_trace(go.Scatter(x=[1]), row=2, col=3)
     assert (fig.data[0].xaxis, fig.data[0].yaxis) == subplot_axes(2, 3, 4)
+
+
+# ------------------------------------------------------------- token axes fitted to the data
+
+def test_a_budget_far_beyond_the_data_does_not_stretch_the_axis():
+    axis = token_axis(437, [32_768])            # real reasoning-gym-eval: every answer < 1k tokens, budget 32k
+    assert axis.upper == pytest.approx(437 * AXIS_PAD)
+    assert axis.inside == () and axis.beyond == (32_768,)
+    assert axis.edge_label() == "budget 32,768 →"
+
+
+def test_a_budget_within_reach_stretches_the_axis_and_is_drawn_in_place():
+    axis = token_axis(16_384, [4_096, 8_192, 16_384])       # the bundled data: budgets inside the data range
+    assert axis.inside == (4_096, 8_192, 16_384) and axis.beyond == ()
+    assert axis.upper == pytest.approx(16_384 * AXIS_PAD)
+    near = token_axis(9_566, [16_384])                       # 1.7 × the longest completion: still in reach
+    assert near.inside == (16_384,) and near.upper == pytest.approx(16_384 * AXIS_PAD)
+    assert BUDGET_REACH * 9_566 >= 16_384
+
+
+def test_budgets_split_at_the_reach_and_repeats_count_once():
+    axis = token_axis(1_000, [None, 0, 1_500, 2_000, 2_001, 32_768, 32_768])
+    assert axis.inside == (1_500, 2_000) and axis.beyond == (2_001, 32_768)
+    assert axis.edge_label() == "budgets 2,001, 32,768 →"
+    assert axis.upper == pytest.approx(2_000 * AXIS_PAD)
+
+
+def test_without_data_the_budgets_set_the_axis():
+    assert token_axis(None, [8_192]).upper == pytest.approx(8_192 * AXIS_PAD)
+    assert token_axis(0, []).upper == pytest.approx(AXIS_PAD)
+
+
+def test_estimated_tokens_are_named_in_the_title():
+    assert tokens_title("completion tokens", True) == "completion tokens (estimated)"
+    assert tokens_title("completion tokens", False) == "completion tokens"

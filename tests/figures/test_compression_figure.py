@@ -89,3 +89,44 @@ def test_left_out_facets_are_named_with_how_to_choose(points):
     assert "first 1 of 3" in text and "not drawn: second eval, third eval" in text and "eval_id filter" in text
     assert fig.layout.meta["left_out"] == ["second eval", "third eval"]
     assert {t.meta["facet"] for t in _dots(fig)} == {facets[0]}
+
+
+def _short(points):
+    """Completions under 1,000 tokens, as real non-reasoning answers are."""
+    return points[points["completion_tokens"] < 1_000]
+
+
+def test_a_far_budget_is_a_label_at_the_edge_not_a_stretched_axis(points):
+    short = _short(points)
+    facets = sorted(set(short["eval_id"]))
+    fig = fig_compression.build(short, facet="eval_id", group=None, title="c", facets=facets,
+                                budgets={e: 32_768 for e in facets})
+    assert not [s for s in fig.layout.shapes if s.type == "line"]      # nothing at x = 32,768 to stretch the axis
+    for i in range(1, len(facets) + 1):
+        axis = fig.layout["xaxis" + ("" if i == 1 else str(i))]
+        assert axis.range is None and axis.rangemode == "tozero"        # autorange: it follows the dots
+    edge = [a for a in fig.layout.annotations if a.text == "budget 32,768 →"]
+    assert len(edge) == len(facets)
+    assert {(a.xref, a.x, a.xanchor) for a in edge} == {(f"x{'' if i == 1 else i} domain", 1, "right")
+                                                         for i in range(1, len(facets) + 1)}
+    assert not any("dashed line" in (t.name or "") for t in fig.data)
+
+
+def test_budgets_within_reach_stay_lines_beside_far_ones(points):
+    short = _short(points)
+    facets = sorted(set(short["eval_id"]))
+    budgets = {facets[0]: 1_024, facets[1]: 32_768}
+    fig = fig_compression.build(short, facet="eval_id", group=None, title="c", facets=facets, budgets=budgets)
+    assert [s.x0 for s in fig.layout.shapes if s.type == "line"] == [1_024]
+    assert [a.text for a in fig.layout.annotations if "→" in (a.text or "")] == ["budget 32,768 →"]
+    assert any("dashed line" in (t.name or "") for t in fig.data)
+
+
+def test_estimated_tokens_are_named_on_the_x_axis(points):
+    facets = sorted(set(points["eval_id"]))
+    estimated = fig_compression.build(points, facet="eval_id", group=None, title="c", facets=facets,
+                                      tokens_estimated=True)
+    exact = fig_compression.build(points, facet="eval_id", group=None, title="c", facets=facets)
+    bottom = "xaxis" + str(len(facets))
+    assert estimated.layout[bottom].title.text == "completion tokens (estimated)"
+    assert exact.layout[bottom].title.text == "completion tokens"

@@ -83,3 +83,44 @@ def test_short_completions_get_an_empty_state(syn):
     f = fig_hazard.build(tiny, series="eval_id", labels={e: e for e in set(tiny["eval_id"])}, title="h",
                          bucket_size=100_000)
     assert any("no time course" in (a.text or "") for a in f.layout.annotations)
+
+
+def _budget_lines(fig):
+    return sorted({s.x0 for s in fig.layout.shapes if s.type == "line"})
+
+
+def test_a_far_budget_is_a_marker_at_the_edge_not_a_stretched_axis(syn, labels):
+    table = syn.hazard({"eval_id": sorted(labels)}, ["eval_id"], 32)
+    table = table[table["bin_end"] <= 1_024]           # answers under 1k tokens, as on real reasoning-gym data
+    x_max = int(table["bin_end"].max())
+    budgets = {labels[e]: 32_768 for e in labels}
+    fig = fig_hazard.build(table, series="eval_id", labels=labels, title="h", budgets=budgets, bucket_size=32)
+    assert _budget_lines(fig) == []
+    for axis in ("xaxis", "xaxis2", "xaxis3", "xaxis4"):
+        assert fig.layout[axis].range[1] < 1.1 * x_max
+    edge = [a for a in fig.layout.annotations if a.text == "budget 32,768 →"]
+    assert len(edge) == 4 and all(a.x == 1 and a.xref.endswith(" domain") for a in edge)   # 3 CIF panels + hazard
+    marks = _kind(fig, "budget")
+    assert {m.meta["eval"] for m in marks} == set(labels.values())
+    assert all(m.meta["beyond"] and m.meta["max_tokens"] == 32_768 for m in marks)
+    assert all(m.x[0] == fig.layout.xaxis4.range[1] and m.cliponaxis is False for m in marks)
+
+
+def test_budgets_in_reach_are_lines_and_far_ones_edge_markers(labels, table):
+    x_max = int(table["bin_end"].max())
+    ids_ = sorted(labels)
+    budgets = {labels[ids_[0]]: x_max, labels[ids_[1]]: 10 * x_max}
+    fig = fig_hazard.build(table, series="eval_id", labels=labels, title="h", budgets=budgets)
+    assert _budget_lines(fig) == [x_max]
+    assert fig.layout.xaxis4.range[1] == pytest.approx(x_max * 1.04)
+    assert sum(1 for a in fig.layout.annotations if a.text == f"budget {10 * x_max:,} →") == 4
+    far = [m for m in _kind(fig, "budget") if m.meta.get("beyond")]
+    assert [m.meta["eval"] for m in far] == [labels[ids_[1]]]
+
+
+def test_estimated_tokens_are_named_on_every_x_axis(table, labels):
+    fig = fig_hazard.build(table, series="eval_id", labels=labels, title="h", tokens_estimated=True)
+    assert [fig.layout[a].title.text for a in ("xaxis", "xaxis2", "xaxis3", "xaxis4")] == \
+        ["tokens (estimated)"] * 3 + ["completion tokens (estimated)"]
+    exact = fig_hazard.build(table, series="eval_id", labels=labels, title="h")
+    assert exact.layout.xaxis4.title.text == "completion tokens"

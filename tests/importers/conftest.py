@@ -36,9 +36,13 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 
 def load(folder: Path) -> tuple[dict, pd.DataFrame]:
-    """(dataset.json, samples) of a dataset folder."""
+    """(dataset.json, samples) of a dataset folder, with ``text`` joined from the texts file by row when it has one."""
     meta = json.loads((folder / "dataset.json").read_text())
-    return meta, pd.read_parquet(folder / meta["samples"])
+    samples = pd.read_parquet(folder / meta["samples"])
+    if meta.get("texts"):
+        texts = pd.read_parquet(folder / meta["texts"])
+        samples["text"] = pd.Series(texts["text"].to_numpy(), index=texts["row"].to_numpy()).reindex(samples.index)
+    return meta, samples
 
 
 def write_jsonl(path: Path, records: list[dict]) -> Path:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from app.engine.schema import eval_id
 from app.importers.runner import import_sources
 from tests.importers.conftest import make_rg_run, run_cli, snapshot, write_jsonl
 
@@ -90,9 +91,56 @@ def case_reasoning_gym_without_score(tmp: Path) -> tuple[list, str]:
         f"{run / 'arithmetic' / 'gcd.json'}: results[0].completions[0]: 'score' must be a number, got null"
 
 
+def case_invalid_utf8_far_into_the_file(tmp: Path) -> tuple[list, str]:
+    """The bad byte at offset 10,007 on line 51: the message names both (not a decode chunk's offset)."""
+    line = json.dumps({**GOOD, "text": ""})
+    line = json.dumps({**GOOD, "text": "x" * (195 - len(line))})      # 195 characters + newline
+    head = (line + "\n") * 50                                          # lines 1-50: 9,800 bytes
+    bad = json.dumps({**GOOD, "text": "y" * 300}).encode()
+    bad = bad[:207] + b"\xff" + bad[208:]                              # column 208 of line 51
+    src = tmp / "bad.jsonl"
+    src.write_bytes(head.encode() + bad + b"\n" + (line + "\n").encode() * 20)
+    assert src.read_bytes().index(b"\xff") == 10_007
+    return [src, "--adapter", "samples"], f"{src}:51:208: not UTF-8 text (invalid start byte at byte 10007 of the file)"
+
+
+def case_line_break_inside_a_string(tmp: Path) -> tuple[list, str]:
+    src = lines(tmp / "bad.jsonl", good(), '{"model": "m')            # json: "Invalid control character at"
+    return [src, "--adapter", "samples"], f"{src}:2: not valid JSON (Invalid control character at column 13)"
+
+
+def case_unterminated_string_at_the_end(tmp: Path) -> tuple[list, str]:
+    src = tmp / "bad.jsonl"
+    src.write_text(good() + '\n{"model": "m', encoding="utf-8")      # json: "Unterminated string starting at"
+    return [src, "--adapter", "samples"], f"{src}:2: not valid JSON (Unterminated string starting at column 11)"
+
+
+def case_name_too_long(tmp: Path) -> tuple[list, str]:
+    src = lines(tmp / "bad.jsonl", good(), json.dumps({**GOOD, "model": "M" * 10_000_000}))
+    return [src, "--adapter", "samples"], \
+        f'{src}:2: \'model\' "{"M" * 40}…" is 10,000,000 characters long; names (models, templates, samplers, ' \
+        "labels, tasks, tags, param keys and values) are limited to 200 characters"
+
+
+def case_param_value_too_long_in_csv(tmp: Path) -> tuple[list, str]:
+    src = lines(tmp / "bad.csv", "model,base_task,params,outcome", 'm,t,"{""n"": 1}",correct',
+                'm,t,"{""n"": ""' + "v" * 300 + '""}",correct')
+    return [src, "--adapter", "samples"], f"{src}:3: 'params'.n value \"{'v' * 40}…\" is 300 characters long"
+
+
+def case_pipe_collision(tmp: Path) -> tuple[list, str]:
+    src = lines(tmp / "bad.jsonl", json.dumps({**GOOD, "model": "a|b", "template": "c"}),
+                json.dumps({**GOOD, "model": "a", "template": "b|c"}))
+    return [src, "--adapter", "samples"], \
+        f'{src}:2: two different evals would get eval_id {eval_id("a", "b|c", "default")}: model "a|b", ' \
+        f'template "c", sampler "default" (at {src}:1) and model "a", template "b|c", sampler "default"'
+
+
 CASES = [case_malformed_json, case_missing_field, case_bad_outcome, case_negative_tokens, case_csv_bad_params,
          case_conflicting_label, case_many_errors, case_unknown_adapter, case_missing_source,
-         case_corrupt_reasoning_gym_json, case_reasoning_gym_without_score]
+         case_corrupt_reasoning_gym_json, case_reasoning_gym_without_score, case_invalid_utf8_far_into_the_file,
+         case_line_break_inside_a_string, case_unterminated_string_at_the_end, case_name_too_long,
+         case_param_value_too_long_in_csv, case_pipe_collision]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.__name__[5:] for c in CASES])

@@ -27,6 +27,7 @@ import pytest
 
 from app.engine.meta import DatasetMeta
 from app.engine.schema import OPTIONAL_COLUMNS, OUTCOMES, SAMPLES_SCHEMA, canonical_json
+from app.engine.texts import TEXTS_SCHEMA
 from app.importers import adapters
 from tests.importers.conftest import run_import, snapshot
 
@@ -89,7 +90,12 @@ def check_schema(out: Path) -> None:
 def check_meta(out: Path, name: str) -> None:
     """dataset.json: its keys, its normal form, eval ids from model|template|sampler, records matching the samples."""
     doc, table = written(out)
-    assert set(doc) == DATASET_KEYS
+    assert set(doc) - {"texts"} == DATASET_KEYS
+    if "texts" in doc:  # completion texts: a file of their own, keyed by sample row, never in samples.parquet
+        texts = pq.read_table(out / doc["texts"])
+        assert texts.schema.equals(TEXTS_SCHEMA) and "text" not in table.column_names
+        rows = texts["row"].to_numpy()
+        assert (rows[1:] > rows[:-1]).all() and rows.min() >= 0 and rows.max() < len(table)
     assert DatasetMeta.from_json(doc).to_json() == doc  # written in normal form: nothing left to fill in
     for ev in doc["evals"]:
         key = f"{ev['model']}|{ev['template']}|{ev['sampler']}".encode("utf-8")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.importers.conftest import load, run_import, write_jsonl
 
 
@@ -35,14 +37,16 @@ def test_reasoning_gym_levels_merge_into_one_eval(capsys, tmp_path, rg_demo):
     out = tmp_path / "ds"
     easy, hard = (rg_demo / level / "openai_o3-mini_20250315_181742" if level == "easy"
                   else rg_demo / level / "openai_o3-mini_20250414_163909" for level in ("easy", "hard"))
-    assert run_import(capsys, easy, "--adapter", "reasoning-gym-eval", "--out", out)[0] == 0
+    code, stdout, _ = run_import(capsys, easy, "--adapter", "reasoning-gym-eval", "--out", out)
+    # a point is (eval, task, params): one per level and, with reasoning-gym, per realised difficulty value
+    easy_points = int(re.search(r"12 task\(s\), (\d+) point\(s\), 1800 sample\(s\)", stdout)[1])
     code, stdout, _ = run_import(capsys, hard, "--adapter", "reasoning-gym-eval", "--out", out)
-    assert code == 0 and "1 eval(s), 12 task(s), 12 point(s), 600 sample(s)" in stdout
+    assert code == 0 and re.search(r"1 eval\(s\), 12 task\(s\), \d+ point\(s\), 600 sample\(s\)", stdout)
     meta, samples = load(out)
     assert len(meta["evals"]) == 1 and len(samples) == 12 * 150 + 12 * 50
 
     code, stdout, _ = run_import(capsys, easy, "--adapter", "reasoning-gym-eval", "--out", out)
-    assert code == 0 and "points replaced: 12; the dataset now holds 2400 sample(s)" in stdout
+    assert code == 0 and f"points replaced: {easy_points}; the dataset now holds 2400 sample(s)" in stdout
 
 
 def test_babilong_merges_beside_other_data(capsys, tmp_path, shared_data):

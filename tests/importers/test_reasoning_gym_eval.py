@@ -1,4 +1,10 @@
-"""``import --adapter reasoning-gym-eval``: real runs in, the counts the source itself implies out."""
+"""``import --adapter reasoning-gym-eval``: real runs in, the counts the source itself implies out.
+
+The demo is imported once per session (``rg_demo_import`` in tests/conftest.py); with reasoning-gym
+installed that rebuilds every task file (about 25 s with a cold ``.cache/reasoning-gym``), so the
+tests that use it are marked slow. Axes, bins, views and the rebuild cache are in
+test_reasoning_gym_axes.py.
+"""
 
 from __future__ import annotations
 
@@ -17,14 +23,10 @@ DEEPSEEK_EASY = "easy/deepseek_deepseek-r1_20250315_181530"
 DEEPSEEK_HARD = "hard/deepseek_deepseek-r1_20250408_155914"
 
 
-@pytest.fixture(scope="module")
-def demo(rg_demo, tmp_path_factory):
-    """The whole demo folder imported once: (dataset.json, samples)."""
-    out = tmp_path_factory.mktemp("rg") / "ds"
-    from app.importers.runner import import_sources
-
-    import_sources([rg_demo], "reasoning-gym-eval", out)
-    return load(out)
+@pytest.fixture
+def demo(rg_demo_import):
+    """The whole demo folder, imported once per session: (dataset.json, samples)."""
+    return load(rg_demo_import.written.path.parent)
 
 
 def counts(samples: pd.DataFrame) -> pd.DataFrame:
@@ -34,6 +36,7 @@ def counts(samples: pd.DataFrame) -> pd.DataFrame:
     return table["outcome"].value_counts().unstack(fill_value=0)
 
 
+@pytest.mark.slow
 def test_reproduces_expected_counts(demo, rg_demo):
     meta, samples = demo
     expected = pd.read_csv(rg_demo / "expected_counts.csv")
@@ -49,6 +52,7 @@ def test_reproduces_expected_counts(demo, rg_demo):
     assert len(samples) == expected["completions"].sum() == 12_000
 
 
+@pytest.mark.slow
 def test_one_eval_per_model_with_a_level_param(demo):
     meta, samples = demo
     models = sorted(e["model"] for e in meta["evals"])
@@ -57,14 +61,29 @@ def test_one_eval_per_model_with_a_level_param(demo):
     for ev in meta["evals"]:
         assert (ev["template"], ev["sampler"], ev["max_tokens"]) == ("default", "t0.6-p0.95", 32768)
         assert ev["eval_id"] == eval_id(ev["model"], "default", "t0.6-p0.95")
-    assert sorted(samples["params"].unique()) == ['{"level":"easy"}', '{"level":"hard"}']
+    levels = samples["params"].map(lambda p: json.loads(p)["level"])  # every sample keeps its run's level
+    assert levels.value_counts().to_dict() == {"easy": 5 * 12 * 150, "hard": 5 * 12 * 50}
     assert {t["base_task"] for t in meta["tasks"]} == set(samples["base_task"])
-    assert all(t["guess_rate"] == 0 and t["params"] == ["level"] for t in meta["tasks"])
+    assert all(t["guess_rate"] == 0 and t["params"][0] == "level" for t in meta["tasks"])
 
 
+@pytest.mark.slow
+def test_the_summary_counts_every_file(rg_demo_import, rg_demo):
+    """130 files imported (120 task files, 10 run summaries); the two others are named with why."""
+    lines = rg_demo_import.lines()
+    assert "files: 132 found, 130 imported, 2 skipped" in lines
+    assert f"  - {rg_demo / 'MANIFEST.json'}: not inside a run folder (no summary.json above it, and no folder " \
+           f"named <provider>_<model>_<YYYYMMDD>_<HHMMSS>)" in lines
+    assert f"  - {rg_demo / 'expected_counts.csv'}: not a .json file, the kind adapter reasoning-gym-eval " \
+           f"reads" in lines
+    assert "records rejected: 0" in lines  # and never "(every record was imported)" while a file was skipped
+
+
+@pytest.mark.slow
 def test_manifold_tokens_text_and_provenance(demo):
     meta, samples = demo
-    hard_maze = samples[(samples["base_task"] == "maze") & (samples["params"] == '{"level":"hard"}')]
+    hard = samples["params"].map(lambda p: json.loads(p)["level"] == "hard")
+    hard_maze = samples[(samples["base_task"] == "maze") & hard]
     manifold = json.loads(hard_maze["manifold"].iloc[0])
     assert manifold["id"] == "hard" and manifold["max_grid_size"] == 50 and manifold["seed"] == 45
     answered = samples[samples["outcome"] != "truncated"]
@@ -85,7 +104,8 @@ def test_flags(capsys, tmp_path, copy_run):
     assert code == 0 and "somebody/else" in out  # the summary says so
     meta, samples = load(tmp_path / "ds")
     assert [e["model"] for e in meta["evals"]] == ["deepseek/deepseek-r1"]
-    assert len(samples) == 12 * 150 and set(samples["params"]) == {'{"level":"easy"}'}
+    assert len(samples) == 12 * 150
+    assert set(samples["params"].map(lambda p: json.loads(p)["level"])) == {"easy"}
 
 
 def test_missing_model_and_missing_task_files(capsys, tmp_path, copy_run):
@@ -113,9 +133,10 @@ def test_one_and_three_completions_per_prompt(capsys, tmp_path, copy_run):
     assert code == 0
     meta, samples = load(tmp_path / "ds")
     assert len(meta["evals"]) == 1
-    per_point = samples.groupby("params").size() / samples["base_task"].nunique()
-    assert per_point.to_dict() == {'{"level":"easy"}': 150, '{"level":"hard"}': 50}
-    assert samples.groupby(["base_task", "params"])["sample"].max().isin([49, 149]).all()
+    level = samples["params"].map(lambda p: json.loads(p)["level"])
+    per_level = samples.groupby(level).size() / samples["base_task"].nunique()
+    assert per_level.to_dict() == {"easy": 150, "hard": 50}
+    assert samples.groupby(["base_task", level])["sample"].max().isin([49, 149]).all()
 
 
 def test_unseen_task_and_unseen_model(capsys, tmp_path, copy_run):
@@ -125,14 +146,17 @@ def test_unseen_task_and_unseen_model(capsys, tmp_path, copy_run):
     doc["name"] = "labyrinth_plus"
     (run / "puzzles").mkdir()
     (run / "puzzles" / "labyrinth_plus.json").write_text(json.dumps(doc))
-    code, _, _ = run_import(capsys, run, "--adapter", "reasoning-gym-eval", "--out", tmp_path / "ds")
+    code, out, _ = run_import(capsys, run, "--adapter", "reasoning-gym-eval", "--out", tmp_path / "ds")
     assert code == 0
     meta, samples = load(tmp_path / "ds")
     assert [e["model"] for e in meta["evals"]] == ["newlab/brand-new_model"]
-    new = samples[samples["base_task"] == "labyrinth_plus"]
-    old = samples[samples["base_task"] == "maze"]
+    new = samples[samples["base_task"] == "labyrinth_plus"].sort_values("sample")
+    old = samples[samples["base_task"] == "maze"].sort_values("sample")
     assert len(new) == 50 and new["outcome"].tolist() == old["outcome"].tolist()
-    assert set(samples["params"]) == {'{"level":"medium"}'}
+    assert set(new["params"]) == {'{"level":"medium"}'}  # reasoning-gym has no such task: nothing to rebuild
+    assert "labyrinth_plus.json: not rebuilt: reasoning-gym could not rebuild it (ValueError: Dataset " \
+           "'labyrinth_plus' not registered); it keeps the 'level' param alone" in out
+    assert set(samples["params"].map(lambda p: json.loads(p)["level"])) == {"medium"}
 
 
 def test_flat_folder_of_runs_takes_levels_from_the_config(capsys, tmp_path, copy_run):
@@ -142,19 +166,70 @@ def test_flat_folder_of_runs_takes_levels_from_the_config(capsys, tmp_path, copy
     code, out, _ = run_import(capsys, tmp_path / "src", "--adapter", "reasoning-gym-eval", "--out", tmp_path / "ds")
     assert code == 0 and "mixes task configs" in out
     _, samples = load(tmp_path / "ds")
-    levels = samples.groupby("params").size()
-    assert levels['{"level":"default"}'] == 12 * 150 and levels.drop('{"level":"default"}').sum() == 12 * 50
+    levels = samples.groupby(samples["params"].map(lambda p: json.loads(p)["level"])).size()
+    assert levels["default"] == 12 * 150 and levels.drop("default").sum() == 12 * 50
 
 
 def test_a_rerun_supersedes_the_older_run(capsys, tmp_path):
-    """Two runs of the same model and level: the later timestamp wins, the older is reported as skipped."""
-    make_rg_run(tmp_path / "src", "acme_tiny-model_20250101_120000")
-    make_rg_run(tmp_path / "src", "acme_tiny-model_20250202_120000", tasks={"gcd": [[
+    """Two runs of the same model and level: the later timestamp wins, the older file is reported as skipped."""
+    old = make_rg_run(tmp_path / "src", "acme_tiny-model_20250101_120000")
+    new = make_rg_run(tmp_path / "src", "acme_tiny-model_20250202_120000", tasks={"gcd": [[
         {"model_answer": "7", "full_model_response": "<answer>7</answer>", "score": 0.0}]]})
     code, out, _ = run_import(capsys, tmp_path / "src", "--adapter", "reasoning-gym-eval", "--out", tmp_path / "ds")
-    assert code == 0 and "records rejected: 1" in out and "superseded" in out
+    assert code == 0
+    lines = out.splitlines()
+    # found: 2 summaries + 2 task files; the old run's task file is skipped, its summary too (nothing of it is used)
+    assert "files: 4 found, 2 imported, 2 skipped" in lines
+    assert f"  - {old / 'arithmetic' / 'gcd.json'}: superseded by the later run {new} (2 completion(s) not " \
+           f"imported)" in lines
+    assert f"  - {old / 'summary.json'}: no task file of this run was imported" in lines
+    assert "records rejected: 0" in lines
     _, samples = load(tmp_path / "ds")
     assert samples["outcome"].tolist() == ["incorrect"]
+
+
+@pytest.mark.slow
+def test_a_run_folder_without_summary_json_is_imported(capsys, tmp_path, copy_run):
+    """The issue's case: in a tree of runs, one run folder has no summary.json. It used to vanish in silence."""
+    copy_run(DEEPSEEK_EASY)
+    lost = copy_run(DEEPSEEK_HARD)
+    (lost / "summary.json").unlink()
+    code, out, _ = run_import(capsys, tmp_path / "src", "--adapter", "reasoning-gym-eval", "--out", tmp_path / "ds")
+    assert code == 0
+    assert "files: 25 found, 25 imported, 0 skipped" in out  # 2 x 12 task files + the easy run's summary
+    assert f"note: {lost}: no summary.json; imported its 12 task file(s) as model 'deepseek/deepseek-r1' (from " \
+           f"the folder name) with sampler 'default' and no token budget, since temperature, top_p and " \
+           f"max_tokens are recorded only there; so it is an eval of its own, apart from " \
+           f"{DEEPSEEK_EASY.split('/')[1]}" in out
+    meta, samples = load(tmp_path / "ds")
+    evals = {(e["model"], e["template"], e["sampler"]): e for e in meta["evals"]}
+    # the template still comes from the system prompt every task file repeats: the stock one
+    assert set(evals) == {("deepseek/deepseek-r1", "default", "t0.6-p0.95"), ("deepseek/deepseek-r1", "default",
+                                                                             "default")}
+    assert "max_tokens" not in evals["deepseek/deepseek-r1", "default", "default"]
+    hard = samples[samples["eval_id"] == eval_id("deepseek/deepseek-r1", "default", "default")]
+    assert len(hard) == 12 * 50 and set(hard["params"].map(lambda p: json.loads(p)["level"])) == {"hard"}
+
+
+def test_files_outside_any_run_are_counted_and_named(capsys, tmp_path):
+    run = make_rg_run(tmp_path / "src")
+    (tmp_path / "src" / "notes.json").write_text("{}")
+    (tmp_path / "src" / "README.md").write_text("how these runs were made")
+    code, out, _ = run_import(capsys, tmp_path / "src", "--adapter", "reasoning-gym-eval", "--out", tmp_path / "ds")
+    assert code == 0
+    lines = out.splitlines()
+    assert "files: 4 found, 2 imported, 2 skipped" in lines and run.is_dir()
+    assert any(line.startswith(f"  - {tmp_path / 'src' / 'notes.json'}: not inside a run folder") for line in lines)
+    assert f"  - {tmp_path / 'src' / 'README.md'}: not a .json file, the kind adapter reasoning-gym-eval reads" \
+        in lines
+    assert "records rejected: 0" in lines and "every record was imported" not in out
+
+
+def test_nothing_skipped_says_so(capsys, tmp_path):
+    make_rg_run(tmp_path / "src")
+    code, out, _ = run_import(capsys, tmp_path / "src", "--adapter", "reasoning-gym-eval", "--out", tmp_path / "ds")
+    assert code == 0
+    assert "files: 2 found, 2 imported, 0 skipped" in out and "records rejected: 0 (every record was imported)" in out
 
 
 def test_small_helpers():

@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from app.engine.schema import eval_id
 from tests.importers.conftest import load, run_import, write_jsonl
@@ -114,3 +117,62 @@ def test_progress_is_shown_on_stderr_for_long_imports(capsys, tmp_path):
     import_sources([tmp_path / "a.jsonl", tmp_path / "b.jsonl"], "samples", tmp_path / "ds", progress_after=0)
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("samples: 1/2 files read") and err[-1].startswith("samples: 2/2 files read")
+
+
+# An OpenAI Batch API output line (vLLM's run_batch writes the same shape), as the README converts it.
+BATCH_LINE = {"id": "batch_req_1", "custom_id": "gcd-7", "error": None, "response": {
+    "status_code": 200, "request_id": "req_1", "body": {
+        "id": "chatcmpl-1", "object": "chat.completion", "model": "gpt-4o-mini-2024-07-18",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "gcd(84, 36): 84 = 2*36 + 12, 36 = 3*12"},
+                     "logprobs": None, "finish_reason": "length"}],
+        "usage": {"prompt_tokens": 31, "completion_tokens": 16, "total_tokens": 47}}}}
+GRADE = {"custom_id": "gcd-7", "base_task": "gcd", "params": {"digits": 2}, "outcome": "incorrect"}
+# The README's conversion, verbatim: one samples record per batch output line, graded by custom_id.
+JQ_CONVERSION = r"""jq -c -n --slurpfile g grades.jsonl '($g | map({(.custom_id): del(.custom_id)}) | add) as $grade
+  | inputs | .response.body as $b | $grade[.custom_id] + {model: $b.model, text: $b.choices[0].message.content,
+    completion_tokens: $b.usage.completion_tokens, finish_reason: $b.choices[0].finish_reason}' batch_output.jsonl"""
+
+
+def test_finish_reason_length_is_truncated_whatever_the_outcome_says(capsys, tmp_path):
+    base = {"model": "m", "base_task": "t", "params": {}}
+    records = [{**base, "outcome": "correct", "finish_reason": "length", "sample": 0},
+               {**base, "outcome": "incorrect", "finish_reason": "length", "sample": 1},
+               {**base, "outcome": "truncated", "finish_reason": "length", "sample": 2},
+               {**base, "outcome": "correct", "finish_reason": "stop", "sample": 3},
+               {**base, "outcome": "invalid", "finish_reason": "content_filter", "sample": 4},
+               {**base, "outcome": "incorrect", "finish_reason": None, "sample": 5}]
+    source = write_jsonl(tmp_path / "in.jsonl", records)
+    code, out, _ = run_import(capsys, source, "--adapter", "samples", "--out", tmp_path / "ds")
+    assert code == 0
+    # 'finish_reason' is a known field: no "unknown field" note; the override is counted instead
+    assert "unknown field" not in out
+    assert "finish_reason 'length' (the token budget ran out) made 2 record(s) truncated that said correct (1), " \
+           "incorrect (1)" in out
+    _, samples = load(tmp_path / "ds")
+    got = samples.sort_values("sample")["outcome"].tolist()
+    assert got == ["truncated", "truncated", "truncated", "correct", "invalid", "incorrect"]
+
+
+def test_finish_reason_in_csv_and_a_bad_one(capsys, tmp_path):
+    rows = [{"model": "m", "base_task": "t", "params": "{}", "outcome": "correct", "finish_reason": "length"}]
+    meta, samples = imported(capsys, tmp_path, write_csv(tmp_path / "in.csv", rows))
+    assert samples["outcome"].tolist() == ["truncated"]
+    bad = write_jsonl(tmp_path / "bad.jsonl", [{"model": "m", "base_task": "t", "params": {}, "outcome": "correct",
+                                                "finish_reason": 3}])
+    code, out, err = run_import(capsys, bad, "--adapter", "samples", "--out", tmp_path / "other")
+    assert code == 2 and out == "" and not (tmp_path / "other").exists()
+    assert err.strip() == f"error: {bad}:1: 'finish_reason' must be a string such as \"stop\" or \"length\", got 3"
+
+
+def test_readme_conversion_of_an_openai_batch_output(capsys, tmp_path):
+    if shutil.which("jq") is None:
+        pytest.skip("jq is not installed (apt-get install jq)")
+    write_jsonl(tmp_path / "batch_output.jsonl", [BATCH_LINE])
+    write_jsonl(tmp_path / "grades.jsonl", [GRADE])
+    done = subprocess.run(JQ_CONVERSION, shell=True, cwd=tmp_path, capture_output=True, text=True, check=True)
+    (tmp_path / "results.jsonl").write_text(done.stdout)
+    meta, samples = imported(capsys, tmp_path, tmp_path / "results.jsonl")
+    assert [e["model"] for e in meta["evals"]] == ["gpt-4o-mini-2024-07-18"]
+    row = samples.iloc[0]
+    assert (row["base_task"], row["params"], row["outcome"], row["completion_tokens"]) == \
+        ("gcd", '{"digits":2}', "truncated", 16)  # graded incorrect, but the budget ran out

@@ -20,10 +20,14 @@ def imported(shared_data, tmp_path_factory):
     return found
 
 
-def test_reasoning_gym_has_no_surface_and_says_why(imported):
+def test_reasoning_gym_surfaces_are_its_two_axis_tasks(imported):
+    """With reasoning-gym installed each question's real difficulty values are params; three tasks have two."""
+    pytest.importorskip("reasoning_gym", reason="reasoning-gym is an optional test dependency")
     ds = imported["reasoning-gym-eval"]
-    with pytest.raises(InputError, match="no view with exactly two group-by dimensions"):
-        PROJECTIONS["surface"].run(ds)
+    p = PROJECTIONS["surface"].run(ds)
+    assert [split for split, _ in p.figures] == ["basic_arithmetic", "chain_sum", "word_sorting"]
+    with pytest.raises(InputError, match="no view with exactly two group-by dimensions for task"):
+        PROJECTIONS["surface"].run(ds, filters={"base_task": ["count_primes"]})  # level alone: nothing to draw
 
 
 def test_reasoning_gym_fingerprint_and_estimated_tokens(imported):
@@ -61,7 +65,8 @@ def test_babilong_hazard_says_there_is_no_time_course(imported):
 
 
 def test_cli_exit_2_for_missing_2d_view(imported, tmp_path, capsys):
-    code = main(["surface", str(imported["reasoning-gym-eval"].path), "--output-dir", str(tmp_path)])
+    code = main(["surface", str(imported["reasoning-gym-eval"].path), "--output-dir", str(tmp_path),
+                 "--filters", '{"base_task": ["polynomial_multiplication"]}'])
     err = capsys.readouterr().err
     assert code == 2 and "two group-by dimensions" in err and "Traceback" not in err
     assert not list(tmp_path.iterdir())

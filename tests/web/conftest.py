@@ -41,6 +41,18 @@ def web_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def probe_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder with two datasets: probetest (completion texts, imported by analyze.py) and webtest (none)."""
+    from tests.web.probe_data import make_text_dataset
+
+    root = tmp_path_factory.mktemp("probedata") / "datasets"
+    root.mkdir()
+    make_text_dataset(root / "probetest")
+    make_dataset(root / "webtest")
+    return root
+
+
+@pytest.fixture(scope="session")
 def web_app(web_data: Path, tmp_path_factory: pytest.TempPathFactory):
     """One Dash app per test process (Dash Pages keeps global state), on the test dataset."""
     from app.web import create_app

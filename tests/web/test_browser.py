@@ -49,10 +49,10 @@ def test_overview_lists_evals_tasks_views_and_where_to_start(browser, server):
     wait_for(browser, lambda: text(browser, "#evals-table"), what="evals table")
     evals = text(browser, "#evals-table")
     assert all(e in evals for e in data.ids()) and "arch:moe" in evals and "alpha-7b (cot)" in evals
-    assert "params" not in text(browser, "#tasks-table") or True
     assert "a: 1, 2, 3" in text(browser, "#tasks-table")
     assert "adding: a x b" in text(browser, "#views-table")
-    assert "Spiderweb" in text(browser, "#where-to-start")
+    start = text(browser, "#where-to-start")
+    assert "Spiderweb" in start and "What did the model actually write?" in start  # the probe page is listed too
     browser.find_element(By.ID, "start-spiderweb").click()
     wait_figures(browser)
     assert urlsplit(browser.current_url).path == "/spiderweb"

@@ -12,7 +12,7 @@ def test_dockerfile_runs_gunicorn_on_the_bundled_data():
     assert re.search(r"^FROM python:3\.11-slim", text, re.M)
     for folder in ("app", "pages", "assets", "data"):
         assert re.search(rf"^COPY {folder} \./{folder}$", text, re.M), folder
-    assert "app.wsgi:server" in text and "gunicorn --workers" in text
+    assert "app.wsgi:server" in text and '"gunicorn", "--config", "gunicorn.conf.py"' in text
     assert "PROFILE_DATA=/app/data" in text and "HEALTHCHECK" in text and "/health" in text
     assert re.search(r"^USER ", text, re.M), "the server should not run as root"
 

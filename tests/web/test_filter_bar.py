@@ -28,3 +28,23 @@ def test_groups_reading_uses_the_engine_grammar():
     assert not ok and "not JSON yet" in words
     words, ok = groups_reading('["no-colon"]')
     assert not ok and words
+
+
+@pytest.mark.parametrize("fields, message", [
+    ((True, None, None, None), "Evals must be a list of names"),
+    ((["a", 1], None, None, None), "Evals must be a list of names"),
+    ((None, {"x": 1}, None, None), "Tasks must be a list of names"),
+    ((None, None, ["arch:moe"], None), "Groups must be text"),
+    ((None, None, None, 7), "Other filters must be text"),
+    ((None, None, "[" * 2000 + "]" * 2000, None), "Groups nests 2,000 levels deep"),
+    ((None, None, None, '{"params.a": "\\ud800"}'), "not valid Unicode"),
+])
+def test_fields_of_the_wrong_type_or_beyond_the_bounds_are_an_input_error(fields, message):
+    with pytest.raises(InputError, match=message):
+        bar_filters(*fields)
+
+
+def test_the_groups_reading_survives_anything_typed():
+    words, ok = groups_reading("[" * 5000 + "]" * 5000)
+    assert not ok and "at most 4,096" in words
+    assert groups_reading(["not", "text"]) == ("any group", True)

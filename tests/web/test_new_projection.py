@@ -104,8 +104,8 @@ def test_a_fresh_app_has_the_page_in_its_registry_navbar_and_overview(throwaway,
         state = decoded.state
         assert state.options == {"rows": 4, "tint": "grey"} and "nope" in decoded.notices[0]
         assert encode(state, services.registry) == "?rows=4"
-        line = cli_command(state, services.registry.entry(state.dataset).path)
-        assert shlex.split(line)[2:] == [NAME, str(web_data), "--rows", "4"]
+        line = cli_command(state, services.registry.entry(state.dataset).path, services.registry.root)
+        assert shlex.split(line)[2:] == [NAME, "webtest/dataset.json", "--rows", "4"]
 
         ids = {c.id for c in navbar("overview", state, services.registry)._traverse() if hasattr(c, "id")}
         assert f"nav-{NAME}" in ids

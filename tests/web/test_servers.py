@@ -3,80 +3,50 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-import redis
 import requests
 from selenium.webdriver.common.by import By
 
+from app.web.cache import KEY_PREFIX
 from tests.web.browser import console_errors, figure_summary, open_page, text, wait_figures, wait_for
-from tests.web.conftest import dev_server, free_port, serve, which
+from tests.web.conftest import dev_server
+from tests.web.servers import REQUEST_HEADER, gunicorn, start_redis, stop, workers_of
 
 pytestmark = pytest.mark.browser
 
 
-def start_redis(tmp: Path):
-    binary = which("redis-server")
-    if not binary:
-        pytest.fail("redis-server is not installed (scripts/system-deps.sh installs it)")
-    port = free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                             "--dir", str(tmp)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            client.ping()
-            return proc, port, client
-        except redis.RedisError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("redis-server did not start")
-            time.sleep(0.05)
-
-
 def test_a_view_computed_by_one_worker_is_served_by_another(web_data, tmp_path):
     proc, redis_port, client = start_redis(tmp_path)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}/"
     env = {"PROFILE_DATA": str(web_data), "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-           "CACHE_DIR": str(tmp_path / "unused-cache")}
-    args = [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}", "--timeout", "60",
-            "app.wsgi:server"]
+           "CACHE_DIR": str(tmp_path / "unused-cache"), "SECRET_KEY": "test-secret"}
     try:
-        with serve(args, env, base + "health", tmp_path / "gunicorn.log"):
-            workers = set()
-            deadline = time.monotonic() + 30
-            while len(workers) < 2 and time.monotonic() < deadline:  # the second worker may still be booting
-                health = requests.get(base + "health", headers={"Connection": "close"}, timeout=5).json()
-                assert health["cache"] == "redis" and health["opened"] == ["webtest"]
-                workers.add(health["pid"])
-                time.sleep(0.02)
-            assert len(workers) == 2, "the second gunicorn worker did not come up"
+        with gunicorn(env, tmp_path) as (base, access):
+            health = requests.get(base + "health", timeout=5).json()
+            assert health["status"] == "ok" and health["cache"] == {"backend": "redis", "status": "ok"}
+            assert "pid" not in health
             url = base + "_profile/figure/hazard/0.json?bucket_size=77"
-            seen: list[tuple[str, str]] = []
+            answers: dict[str, str] = {}  # request id -> hit|miss
             deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                r = requests.get(url, headers={"Connection": "close"}, timeout=30)
+            while time.monotonic() < deadline:  # new connections until both workers have answered
+                n = str(len(answers))
+                r = requests.get(url, headers={"Connection": "close", REQUEST_HEADER: n}, timeout=30)
                 assert r.status_code == 200 and r.json()["data"]
-                seen.append((r.headers["X-Profile-Worker"], r.headers["X-Profile-Cache"]))
-                if len({pid for pid, _ in seen}) == 2:
+                assert not any("worker" in h.lower() for h in r.headers), r.headers  # no PID in headers
+                answers[n] = r.headers["X-Profile-Cache"]
+                if len(answers) % 5 == 0 and len(set(workers_of(access, wait=0.5).values())) == 2:
                     break
                 time.sleep(0.01)
-            computed_by, first = seen[0]
-            assert first == "miss"
-            others = [(pid, how) for pid, how in seen if pid != computed_by]
-            assert others, f"one worker answered all {len(seen)} requests"
-            assert others[0][1] == "hit" and all(how == "hit" for _, how in seen[1:])
-            assert client.keys("*profile:v1:hazard:*"), "the view is not in Redis"
-            assert not (tmp_path / "unused-cache").exists()
+            workers = workers_of(access)
+            assert answers["0"] == "miss" and all(how == "hit" for n, how in answers.items() if n != "0")
+            computed_by = workers["0"]
+            assert any(pid != computed_by for n, pid in workers.items() if n in answers), \
+                f"one worker answered all {len(answers)} requests"
+            assert client.keys(f"*{KEY_PREFIX}hazard:*"), "the view is not in Redis"
+            assert not (tmp_path / "unused-cache").exists()  # SECRET_KEY set: no key file is kept either
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop(proc)
 
 
 def test_url_prefix_and_several_datasets(web_data, tmp_path, browser):
@@ -87,7 +57,7 @@ def test_url_prefix_and_several_datasets(web_data, tmp_path, browser):
     meta = (second / "dataset.json").read_text().replace('"name": "webtest"', '"name": "other"')
     (second / "dataset.json").write_text(meta.replace('"title": "Web test data"', '"title": "Other data"'))
     with dev_server(root, tmp_path / "cache", tmp_path / "server.log", base="/profile/") as url:
-        assert requests.get(url + "health", timeout=5).json()["datasets"] == ["webtest", "other"]
+        assert [d["name"] for d in requests.get(url + "health", timeout=5).json()["datasets"]] == ["webtest", "other"]
         assert requests.get(url.replace("/profile/", "/") + "health", timeout=5).status_code == 200
         console_errors(browser)
         open_page(browser, url + "spiderweb?dataset=other&style=bars")

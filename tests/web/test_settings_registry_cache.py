@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from app.engine.errors import InputError
-from app.web.cache import make_cache, view_key
+from app.web.cache import KEY_PREFIX, make_cache, view_key
 from app.web.registry import Registry, discover
 from app.web.settings import DEFAULT_CACHE_DIR, DEFAULT_DATA, Settings, from_env, normalise_base_path
 from app.web.state import decode
@@ -91,13 +91,15 @@ def test_view_key_follows_version_and_canonical_state(web_data):
     d = decode("spiderweb", {}, registry).state
     assert view_key(a, "v1") == view_key(b, "v1")
     assert len({view_key(a, "v1"), view_key(a, "v2"), view_key(c, "v1"), view_key(d, "v1")}) == 4
-    assert view_key(a, "v1").startswith("profile:v1:hazard:")
+    assert view_key(a, "v1").startswith(f"{KEY_PREFIX}hazard:")
 
 
 def test_cache_backend_follows_settings(tmp_path):
-    fs = make_cache(Flask("a"), Settings(data=tmp_path, cache_dir=tmp_path / "c"))
-    assert type(fs.cache).__name__ == "FileSystemCache" and (tmp_path / "c").is_dir()
+    fs = make_cache(Flask("a"), Settings(data=tmp_path, cache_dir=tmp_path / "c", cache_max_mb=3))
+    assert type(fs.backend).__name__ == "LruFileCache" and (tmp_path / "c").is_dir()
+    assert fs.backend_name == "filesystem" and fs.backend.max_bytes == 3 << 20
     fs.set("k", {"x": 1})
     assert fs.get("k") == {"x": 1}
-    redis = make_cache(Flask("b"), Settings(data=tmp_path, redis_url="redis://127.0.0.1:1/0"))
-    assert type(redis.cache).__name__ == "RedisCache"
+    redis = make_cache(Flask("b"), Settings(data=tmp_path, cache_dir=tmp_path / "c", redis_url="redis://127.0.0.1:1/0"))
+    assert type(redis.backend).__name__ == "RedisCache" and redis.backend_name == "redis"
+    assert type(redis.backend.serializer).__name__ == "RawBytes"  # flask-caching's pickling path is never used

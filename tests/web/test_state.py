@@ -177,3 +177,47 @@ def test_grid_pages_of_a_large_dataset_open_on_its_first_evals(registry, monkeyp
     chosen = decode("compression", {"filters": json.dumps({"groups": ["arch:dense"]})}, registry)
     assert chosen.info == [] and "eval_id" not in chosen.state.filters
     assert decode("spiderweb", {}, registry).info == []
+
+
+# ---------------------------------------------------------------- hostile links: one notice each, never an error
+@pytest.mark.parametrize("query, said", [
+    ({"filters": '{"eval_id": ' + "[" * 5000 + "]" * 5000 + "}"}, "a value holds at most 4,096 characters"),
+    ({"filters": '{"eval_id": ' + "[" * 50 + "]" * 50 + "}"}, "nests 51 levels deep; at most 8 are allowed"),
+    ({"filters": '{"eval_id": "\\ud800"}'}, "not valid Unicode"),
+    ({"filters": '{"params.a": NaN}'}, "numbers must be finite"),
+    ({"filters": '{"params.a": ' + "9" * 5000 + "}"}, "'filters' (5,014 characters) were ignored"),
+    ({"filters": '{"params.a": ' + "9" * 4000 + "}"}, "a 4000-digit number; numbers must fit in 64 bits"),
+    ({"filters": '{"params.a": 1' + "0" * 30 + "}"}, "numbers must fit in 64 bits"),
+    ({"dataset": "\ud800"}, "not valid Unicode"),
+    ({"\udcff": "1"}, "not valid Unicode"),
+    ({"bucket_size": "²"}, "must be a whole number from 1 to 1048576, not '²'"),
+    ({"bucket_size": "٣٠٠"}, "must be a whole number"),
+    ({"bucket_size": "9" * 30}, "must be a whole number"),
+    ({"truncation": "x" * 4000}, "not 'xxxxxxxx"),
+    ({"group_by": "y" * 5000}, "'group_by' (5,000 characters)"),
+    ({f"p{i}": "1" for i in range(100)}, "A link holds at most 64 parameter values"),
+    ({"split_by": ["a"] * 100}, "A link holds at most 64 parameter values"),
+    ({"filters": ["{}", '{"eval_id": 1}']}, "'filters' was given 2 times"),
+])
+def test_a_hostile_link_opens_the_nearest_valid_view_with_a_short_notice(registry, query, said):
+    decoded = decode("hazard", query, registry)
+    text = " ".join(decoded.notices)
+    assert said in text, text
+    assert all(len(n) <= 2_000 for n in decoded.notices) and len(decoded.notices) <= 10
+    assert decoded.state.options["bucket_size"] == 256 and decoded.state.dataset == "webtest"
+    encode(decoded.state, registry).encode("utf-8")  # the state it falls back to always makes a link
+
+
+def test_the_link_bounds_keep_the_parameters_in_order_until_they_are_spent(registry):
+    e1 = data.ids()[0]
+    query = {"filters": json.dumps({"eval_id": [e1]}), "bucket_size": "300",
+             **{f"unknown{i}": "1" for i in range(70)}}
+    decoded = decode("hazard", query, registry)
+    assert decoded.state.filters == {"eval_id": [e1]} and decoded.state.options["bucket_size"] == 300
+    text = " ".join(decoded.notices)
+    assert "these were ignored: 'unknown62', 'unknown63'" in text and "(2 more)" in text
+    assert "Unknown parameters 'unknown0', 'unknown1'" in text and "(56 more) were ignored" in text
+
+
+def test_a_forged_search_that_is_not_text_is_an_empty_query():
+    assert parse_query(5) == {} and parse_query(None) == {} and parse_query(["?a=1"]) == {}

@@ -75,7 +75,9 @@ def _run(args: argparse.Namespace) -> int:
         path.write_bytes(body)
         print(path)
     else:
-        _stdout().write(body)
+        stream = _stdout()
+        stream.write(body)
+        stream.flush()  # before the summary on stderr, so a terminal shows them in order
     shown = f"{args.offset + 1:,}–{args.offset + len(records):,}" if records else "none"
     more = args.offset + len(records) < total
     print(f"completions {shown} of {total:,}" + (f" (--offset {args.offset + len(records)} for more)" if more

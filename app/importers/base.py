@@ -90,6 +90,16 @@ def adapter_options(adapter: Any) -> tuple[AdapterOption, ...]:
     return tuple(getattr(adapter, "options", None) or ())
 
 
+def option_names(raw: Any, flag: str, example: str) -> tuple[str, ...] | None:
+    """An option's ``a,b`` -> ("a", "b"); None when the flag was not given; an empty name is bad input."""
+    if raw is None:
+        return None
+    names = tuple(k.strip() for k in str(raw).split(","))
+    if any(not k for k in names):
+        raise InputError(f"{flag} {raw!r}: give comma-separated names, e.g. {flag} {example}")
+    return names
+
+
 @dataclass
 class Context:
     """What an adapter may know about the target: the dataset it will merge into, and progress settings.

@@ -46,7 +46,15 @@ from app.engine.errors import InputError, listing
 from app.engine.integrity import register_eval
 from app.engine.meta import EvalMeta, ImportMeta, TaskMeta
 from app.engine.schema import canonical_json, eval_id
-from app.importers.base import AdapterOption, Context, Imported, compressed_sizes, sampler_label, samples_table
+from app.importers.base import (
+    AdapterOption,
+    Context,
+    Imported,
+    compressed_sizes,
+    option_names,
+    sampler_label,
+    samples_table,
+)
 
 NAME = "inspect"
 SUFFIXES = (".eval", ".json")
@@ -303,18 +311,8 @@ class Choice:
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> "Choice":
-        return cls(scorers=_names(options.get("scorer"), "--scorer", "grade,match"),
-                   params=_names(options.get("params"), "--params", "num_terms,num_digits"))
-
-
-def _names(raw: Any, flag: str, example: str) -> tuple[str, ...] | None:
-    """``a,b`` -> ("a", "b"); None when the flag was not given; an empty name is bad input."""
-    if raw is None:
-        return None
-    names = tuple(k.strip() for k in str(raw).split(","))
-    if any(not k for k in names):
-        raise InputError(f"{flag} {raw!r}: give comma-separated names, e.g. {flag} {example}")
-    return names
+        return cls(scorers=option_names(options.get("scorer"), "--scorer", "grade,match"),
+                   params=option_names(options.get("params"), "--params", "num_terms,num_digits"))
 
 
 @dataclass

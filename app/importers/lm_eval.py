@@ -53,6 +53,7 @@ from app.importers.base import (
     Imported,
     compressed_sizes,
     estimate_tokens,
+    option_names,
     sampler_label,
     samples_table,
 )
@@ -110,9 +111,9 @@ class Choice:
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any]) -> "Choice":
-        return cls(metrics=_names(options.get("metric"), "--metric", "acc_norm"),
-                   filters=_names(options.get("filter"), "--filter", "flexible-extract"),
-                   params=_names(options.get("params"), "--params", "digits,level") or ())
+        return cls(metrics=option_names(options.get("metric"), "--metric", "acc_norm"),
+                   filters=option_names(options.get("filter"), "--filter", "flexible-extract"),
+                   params=option_names(options.get("params"), "--params", "digits,level") or ())
 
 
 class LmEvalAdapter:
@@ -507,16 +508,6 @@ def _table(tasks: Sequence[Task]) -> pa.Table:
         "text": texts,
         "sample": np.array([i for t in tasks for i in t.index], dtype=np.int32),
     })
-
-
-def _names(raw: Any, flag: str, example: str) -> tuple[str, ...] | None:
-    """``a,b`` -> ("a", "b"); None when the flag was not given; an empty name is bad input."""
-    if raw is None:
-        return None
-    names = tuple(k.strip() for k in str(raw).split(","))
-    if any(not k for k in names):
-        raise InputError(f"{flag} {raw!r}: give comma-separated names, e.g. {flag} {example}")
-    return names
 
 
 __all__ = ["ADAPTER", "Choice", "LmEvalAdapter", "model_for", "sampler_for", "template_for"]

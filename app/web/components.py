@@ -102,6 +102,12 @@ def navbar(active: str, state: State, registry: Registry) -> dbc.Navbar:
     )
 
 
+def page_head(title: str, summary: str) -> html.Div:
+    """A page's title with its one-line summary beside it."""
+    return html.Div([html.H2(title, className="h4 mb-0 me-3"), html.Span(summary, className="text-muted small")],
+                    className="d-flex align-items-baseline flex-wrap mb-2 page-head")
+
+
 def notices(items: Sequence[str], info: Sequence[str] = ()) -> html.Div:
     """What in the URL was ignored and what is shown instead; then choices made for the user."""
     alerts = []

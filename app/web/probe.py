@@ -281,9 +281,7 @@ def probe_layout(query: Mapping[str, Any]) -> Any:
     return html.Div([
         ui.navbar(PROBE, state, registry),
         dbc.Container([
-            html.Div([html.H2(spec.title, className="h4 mb-0 me-3"),
-                      html.Span(spec.summary, className="text-muted small")],
-                     className="d-flex align-items-baseline flex-wrap mb-2 page-head"),
+            ui.page_head(spec.title, spec.summary),
             ui.notices(decoded.notices, decoded.info),
             filter_bar.layout(state, ds),
             _controls(state),

@@ -97,12 +97,18 @@ def serve(args: list[str], env: dict[str, str], health_url: str, log: Path) -> I
             wait_http(health_url, proc)
             yield proc
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+            stop(proc)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server this test started (and wait, so its port is free again)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 @contextmanager

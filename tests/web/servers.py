@@ -49,17 +49,6 @@ def start_redis(tmp: Path, port: int | None = None, password: str | None = None)
             time.sleep(0.05)
 
 
-def stop(proc: subprocess.Popen) -> None:
-    """Stop a server this test started (and wait, so its port is free again)."""
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
-
-
 @contextmanager
 def gunicorn(env: dict[str, str], tmp: Path, workers: int = 2) -> Iterator[tuple[str, Path]]:
     """gunicorn serving app.wsgi:server on a free 127.0.0.1 port: yields (base URL, access log path)."""

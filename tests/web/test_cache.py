@@ -26,9 +26,9 @@ from app.web.services import EXTENSION, Services, current
 from app.web.settings import Settings
 from app.web.signing import KEY_FILE, derive, seal, unseal
 from app.web.state import decode
-from tests.web.conftest import free_port
+from tests.web.conftest import free_port, stop
 from tests.web.data import make_dataset
-from tests.web.servers import REQUEST_HEADER, gunicorn, start_redis, stop, workers_of
+from tests.web.servers import REQUEST_HEADER, gunicorn, start_redis, workers_of
 
 SECRET = derive("test secret")
 

@@ -32,8 +32,8 @@ from app.web.page import projection_layout
 from app.web.registry import Registry
 from app.web.services import EXTENSION, Services
 from app.web.settings import Settings
-from tests.web.conftest import ROOT, free_port
-from tests.web.servers import gunicorn, start_redis, stop
+from tests.web.conftest import ROOT, free_port, stop
+from tests.web.servers import gunicorn, start_redis
 
 PAGES = ("/", "/spiderweb", "/surface", "/compression", "/hazard")
 DOWNLOADS = ("/_profile/figure/spiderweb/0.json", "/_profile/figure/hazard/0.json?bucket_size=512",

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.web.servers import gunicorn, start_redis, stop
+from tests.web.conftest import stop
+from tests.web.servers import gunicorn, start_redis
 
 pytestmark = pytest.mark.browser
 

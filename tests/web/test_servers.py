@@ -11,8 +11,8 @@ from selenium.webdriver.common.by import By
 
 from app.web.cache import KEY_PREFIX
 from tests.web.browser import console_errors, figure_summary, open_page, text, wait_figures, wait_for
-from tests.web.conftest import dev_server
-from tests.web.servers import REQUEST_HEADER, gunicorn, start_redis, stop, workers_of
+from tests.web.conftest import dev_server, stop
+from tests.web.servers import REQUEST_HEADER, gunicorn, start_redis, workers_of
 
 pytestmark = pytest.mark.browser
 

@@ -23,6 +23,11 @@ MAX_NAME_CHARS = 200
 # pages that draw one mark per eval (surface columns, compression rows, hazard curves) open on this many
 MAX_GRID_EVALS = 8
 
+# spiderweb: polygons one radar (or bar chart) overlays; a selection of more evals leads with the eval × task
+# matrix (one row per eval) and draws the radar for its first this many (by label), and its archetype notes
+# name the evals of each archetype once instead of one sentence per eval
+MAX_RADAR_EVALS = 8
+
 # surface axes: a numeric param with more distinct values than this (in one task of one import) is binned
 # for surfaces (``<key>_bin``, log2 bins, see app/importers/binning.py) instead of drawn as one column each
 MAX_AXIS_VALUES = 12

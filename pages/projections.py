@@ -15,11 +15,11 @@ import dash
 
 from app.projections import SPECS
 from app.projections.spec import declared_pages
-from app.web import probe
+from app.web import probe, report
 from app.web.page import page_layout
 
 PACKAGE = __name__.rpartition(".")[0]  # what Dash names this folder's modules ("pages", or a path-derived name)
-LAYOUTS = {probe.PROBE: probe.layout}  # the pages that are not projections → their layout
+LAYOUTS = {probe.PROBE: probe.layout, report.REPORT: report.layout}  # pages that are not projections → layout
 
 for spec in declared_pages():
     layout = page_layout(spec.name) if spec.name in SPECS else LAYOUTS[spec.name]

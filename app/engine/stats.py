@@ -6,6 +6,7 @@ computed once from sums, never averaged from per-point rates.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -92,3 +93,104 @@ def sorted_quantile(values: np.ndarray, starts: np.ndarray, counts: np.ndarray, 
     v_lo, v_hi = v_lo.astype(np.float64), v_hi.astype(np.float64)
     out[ok] = v_lo + (pos - lo) * (v_hi - v_lo)
     return out
+
+
+# ---------------------------------------------------------------- comparing two evals (spec §12)
+EQUIVALENCE_MARGIN = 0.05  # a difference whose whole 95% interval lies within ±this is "equivalent"
+ALPHA = 0.05               # a better/worse verdict also needs the Holm-adjusted p-value below this
+MIN_TRIALS = 10            # fewer guess-corrected trials on either side: too few for the normal test, "unclear"
+VERDICTS = ("a_better", "b_better", "equivalent", "unclear")
+
+
+def newcombe(p_a, n_a, p_b, n_b, z: float = Z) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Newcombe's hybrid score interval (his method 10) for a − b: (diff, lower, upper).
+
+    Built from the two §3 Wilson intervals (same z, same clipping of p to [0, 1]):
+    ``lower = diff − √((p_a − l_a)² + (u_b − p_b)²)``, ``upper = diff + √((u_a − p_a)² + (p_b − l_b)²)``.
+    ``diff`` is the difference of the guess-corrected accuracies as given (which may lie below 0,
+    worse than chance); the widths come from the Wilson intervals on the clipped p, so on
+    guess-free data this is the textbook interval. NaN where either n <= 0.
+    """
+    p_a, p_b = np.asarray(p_a, dtype=np.float64), np.asarray(p_b, dtype=np.float64)
+    center_a, margin_a = wilson(p_a, n_a, z)
+    center_b, margin_b = wilson(p_b, n_b, z)
+    q_a, q_b = np.clip(p_a, 0.0, 1.0), np.clip(p_b, 0.0, 1.0)
+    low_a, up_a = center_a - margin_a, center_a + margin_a
+    low_b, up_b = center_b - margin_b, center_b + margin_b
+    diff = p_a - p_b
+    lower = diff - np.sqrt((q_a - low_a) ** 2 + (up_b - q_b) ** 2)
+    upper = diff + np.sqrt((up_a - q_a) ** 2 + (q_b - low_b) ** 2)
+    return diff, lower, upper
+
+
+def two_proportion_p(s_a, n_a, s_b, n_b) -> np.ndarray:
+    """Two-sided p-value of the pooled two-proportion z-test of a = b.
+
+    ``z = (p_a − p_b) / √(p̄(1 − p̄)(1/n_a + 1/n_b))`` with ``p̄ = (s_a + s_b) / (n_a + n_b)``
+    (clipped to [0, 1]) and p = erfc(|z|/√2). With guess-corrected successes and trials
+    (s = C − G, n = … − G) the same formula reads the excess over chance; on guess-free data
+    it is the textbook test. A zero standard error (both all right or all wrong) is no evidence
+    of a difference: p = 1. NaN where either n <= 0.
+    """
+    s_a, n_a, s_b, n_b = (np.asarray(x, dtype=np.float64) for x in (s_a, n_a, s_b, n_b))
+    ok = (n_a > 0) & (n_b > 0)
+    out = np.full(np.broadcast(s_a, n_a, s_b, n_b).shape, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pooled = np.clip((s_a + s_b) / (n_a + n_b), 0.0, 1.0)
+        se = np.sqrt(pooled * (1.0 - pooled) * (1.0 / n_a + 1.0 / n_b))
+        z = np.abs(s_a / n_a - s_b / n_b) / se
+    erfc = np.vectorize(math.erfc, otypes=[np.float64])
+    out = np.where(ok & (se > 0), erfc(np.where(se > 0, z, 0.0) / math.sqrt(2.0)), out)
+    return np.where(ok & ~(se > 0), 1.0, out)
+
+
+def holm(p) -> np.ndarray:
+    """Holm's step-down adjustment of one family of p-values; NaN ones are left out of the family and stay NaN.
+
+    Sorted ascending, the k-th smallest (k from 0, m tested) becomes ``max over j ≤ k of min(1, (m − j)·p_(j))``.
+    """
+    p = np.asarray(p, dtype=np.float64)
+    out = np.full(p.shape, np.nan)
+    tested = np.flatnonzero(~np.isnan(p))
+    if tested.size == 0:
+        return out
+    order = tested[np.argsort(p[tested], kind="stable")]
+    m = order.size
+    scaled = np.minimum(1.0, (m - np.arange(m)) * p[order])
+    out[order] = np.maximum.accumulate(scaled)
+    return out
+
+
+def verdicts(lower, upper, p_holm, n_a, n_b) -> np.ndarray:
+    """``a_better`` / ``b_better`` / ``equivalent`` / ``unclear`` per group, from the interval and Holm's p.
+
+    Better: the interval excludes 0 on that side, Holm's p < :data:`ALPHA` and both sides have at
+    least :data:`MIN_TRIALS` trials (so the verdict never contradicts the interval, and across
+    many groups a pair of equal models is called different at most ~5% of the time).
+    Equivalent: the whole interval lies within ±:data:`EQUIVALENCE_MARGIN`. Else unclear.
+    """
+    lower, upper, p_holm = (np.asarray(x, dtype=np.float64) for x in (lower, upper, p_holm))
+    enough = (np.asarray(n_a, dtype=np.float64) >= MIN_TRIALS) & (np.asarray(n_b, dtype=np.float64) >= MIN_TRIALS)
+    significant = enough & (p_holm < ALPHA)
+    out = np.full(lower.shape, "unclear", dtype=object)
+    out[enough & (lower >= -EQUIVALENCE_MARGIN) & (upper <= EQUIVALENCE_MARGIN)] = "equivalent"
+    out[significant & (lower > 0)] = "a_better"
+    out[significant & (upper < 0)] = "b_better"
+    return out
+
+
+def compare_table(s_a, n_a, s_b, n_b, z: float = Z) -> dict[str, np.ndarray]:
+    """Every comparison statistic of two evals over one family of groups (Holm adjusts across them).
+
+    ``s``/``n`` are the guess-corrected successes and trials of §3 (``excess_trials``), one per group.
+    """
+    s_a, n_a, s_b, n_b = (np.atleast_1d(np.asarray(x, dtype=np.float64)) for x in (s_a, n_a, s_b, n_b))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        acc_a = np.where(n_a > 0, s_a / n_a, np.nan)
+        acc_b = np.where(n_b > 0, s_b / n_b, np.nan)
+    diff, lower, upper = newcombe(acc_a, n_a, acc_b, n_b, z)
+    p_value = two_proportion_p(s_a, n_a, s_b, n_b)
+    p_holm = holm(p_value)
+    return {"n_a": n_a, "n_b": n_b, "accuracy_a": acc_a, "accuracy_b": acc_b, "diff": diff,
+            "diff_lower": lower, "diff_upper": upper, "p_value": p_value, "p_holm": p_holm,
+            "verdict": verdicts(lower, upper, p_holm, n_a, n_b)}

@@ -35,6 +35,7 @@ from app.figures.common import (
 MAX_SYMBOLS = len(palette.SYMBOLS)
 MAX_TRACES = 240   # beyond this many (facet, outcome, group) traces, groups become per-point symbols
 ROW_HEIGHT = 300
+MARK_COLORS = {"underthink": "#6a3d9a", "overthink": "#b15928", "broken_loops": "#8c1d40"}   # reading marks
 # Dots are SVG. WebGL ("scattergl", which draws every palette symbol) was measured slower at drawing
 # 20,000 dots in the headless Chromium of spec §9, which renders WebGL in software (SwiftShader): 3.4-7.9 s
 # against 1.2-1.5 s for 16 rows, 0.9-1.8 s against 0.8 s for 3. With a GPU WebGL wins; switch here if the
@@ -93,6 +94,25 @@ def _budget_beyond(budget: int, xa: str, ya: str) -> dict[str, Any]:
                 bgcolor="rgba(255,255,255,0.85)")
 
 
+def _finding_marks(marks: Sequence[Mapping[str, Any]], xa: str, ya: str) -> tuple[list[dict[str, Any]],
+                                                                                   list[dict[str, Any]]]:
+    """A facet's reading marks (shapes, labels): a dotted box where ``y0``/``y1`` are given (a loop
+    cluster), else a shaded token band across the facet (where the failures sit against the correct answers).
+    """
+    shapes, labels = [], []
+    for i, m in enumerate(marks):
+        color = MARK_COLORS.get(str(m["kind"]), "#444444")
+        boxed = m.get("y0") is not None and m.get("y1") is not None
+        shapes.append(dict(type="rect", xref=xa, yref=ya if boxed else f"{ya} domain", x0=m["x0"], x1=m["x1"],
+                           y0=m["y0"] if boxed else 0, y1=m["y1"] if boxed else 1, layer="below",
+                           line=dict(color=color, width=2, dash="dot"), fillcolor=color, opacity=0.12))
+        place = (dict(yref=ya, y=m["y1"], yanchor="bottom") if boxed else   # above its box, or atop its band
+                 dict(yref=f"{ya} domain", y=0.98 - 0.1 * i, yanchor="top"))
+        labels.append(dict(xref=xa, x=m["x0"], xanchor="left", text=f"<b>{m['text']}</b>", showarrow=False,
+                           font=dict(size=12, color=color), bgcolor="rgba(255,255,255,0.8)", **place))
+    return shapes, labels
+
+
 def _notice(text: str, yshift: int) -> dict[str, Any]:
     """An amber line above the first row: what the figure does not show."""
     return dict(text=text, xref="paper", yref="paper", x=0, y=1, yshift=yshift, xanchor="left", yanchor="bottom",
@@ -112,7 +132,8 @@ def build(points: pd.DataFrame, *, facet: str | None, group: str | None, title: 
           facets: Sequence[Any] | None = None, facet_titles: Mapping[Any, str] | None = None,
           groups: Sequence[Any] | None = None, total: int | None = None,
           budgets: Mapping[Any, int | None] | None = None, left_out: Sequence[str] = (),
-          tokens_estimated: bool = False) -> go.Figure:
+          tokens_estimated: bool = False, marks: Mapping[Any, Sequence[Mapping[str, Any]]] | None = None,
+          ) -> go.Figure:
     """Scatter of ``points`` (columns outcome, completion_tokens, compressed_bytes, [facet], [group], [row]).
 
     ``row``, when present, is each dot's customdata: the sample's row key, which the
@@ -123,6 +144,8 @@ def build(points: pd.DataFrame, *, facet: str | None, group: str | None, title: 
     x axis reaches it and as a label at the right edge when it lies far past every dot
     (:func:`~app.figures.common.token_axis`). ``left_out``: names of facets the caller chose not
     to draw (see ``app.bounds.MAX_FACETS``). ``tokens_estimated``: the axis title says so.
+    ``marks``: facet value → the findings' marks for it (:func:`app.findings.compression.marks`:
+    kind, text, x0, x1 and, for a box, y0, y1); the rules are the findings', this only draws.
     """
     facets = list(facets) if facets is not None else (list(dict.fromkeys(points[facet])) if facet else [None])
     groups = list(groups) if groups is not None else (list(dict.fromkeys(points[group])) if group else [None])
@@ -156,6 +179,9 @@ def build(points: pd.DataFrame, *, facet: str | None, group: str | None, title: 
             layout["annotations"].append(label)
         elif budget:
             layout["annotations"].append(_budget_beyond(int(budget), xa, ya))
+        boxes, names = _finding_marks((marks or {}).get(f, ()), xa, ya)
+        shapes += boxes
+        layout["annotations"] += names
     layout["xaxis" + subplot_axes(n, 1, 1)[0][1:]]["title"] = dict(
         text=tokens_title("completion tokens", tokens_estimated))
     layout["shapes"] = shapes

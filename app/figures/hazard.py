@@ -3,13 +3,14 @@
 Top row: cumulative incidence per competing event (one panel per event, titled
 in that outcome's colour), one line per series. Bottom row: the failure hazard
 per bin (incorrect + invalid among the samples still running), where a context
-wall shows as a spike at a fixed token count. Budgets (max_tokens) are dashed
+wall shows as a spike at a fixed token count (found and labelled by
+:mod:`app.findings.hazard`). Budgets (max_tokens) are dashed
 lines with a marker per eval, so a truncation pile-up is not mistaken for a wall.
 """
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -19,8 +20,10 @@ from plotly.subplots import make_subplots
 from app.bounds import BUCKET_SIZE_DEFAULT, MAX_NAME_CHARS
 from app.figures import palette
 from app.figures.common import base_layout, legend_key, short, shown_names, token_axis, tokens_title
+from app.findings import hazard as findings_hazard
 
-MIN_AT_RISK = 20   # bins with fewer samples still running are not drawn: one failure among 3 is no spike
+MIN_AT_RISK = findings_hazard.MIN_AT_RISK   # bins with fewer samples still running are not drawn (nor read)
+MAX_WALL_LABELS = 3   # walls labelled on one figure, highest hazard first
 EVENT_TITLES = {"correct": "correct answers", "incorrect": "incorrect answers (invalid included)",
                 "invalid": "invalid answers", "truncated": "truncations"}
 
@@ -38,13 +41,15 @@ def drawn_hazard(part: pd.DataFrame) -> np.ndarray:
 def build(table: pd.DataFrame, *, series: str | None, labels: Mapping[Any, str], title: str,
           subtitle: str | None = None, budgets: Mapping[str, int | None] | None = None,
           budget_colors: Mapping[str, str] | None = None, bucket_size: int = BUCKET_SIZE_DEFAULT,
-          tokens_estimated: bool = False) -> go.Figure:
+          tokens_estimated: bool = False, walls: Sequence[Mapping[str, Any]] = ()) -> go.Figure:
     """Figure for one engine hazard table. ``labels``: series value → legend name, in order.
 
     ``budgets``: eval label → max_tokens; ``budget_colors``: eval label → colour
     of its budget marker (the series colour when series are evals). The x axes end just past
     the last bin; a budget far beyond it is a labelled marker at the right edge
     (:func:`~app.figures.common.token_axis`). ``tokens_estimated``: the axis titles say so.
+    ``walls``: the context walls the findings found (:func:`app.findings.hazard.wall_marks`:
+    series, bin_start, bin_end, hazard, before), each labelled at its bin; the rule is theirs.
     """
     labels = shown_names(labels)   # budgets and their colours are keyed by label: cut the same way
     budgets = {short(str(k), MAX_NAME_CHARS): v for k, v in (budgets or {}).items()}
@@ -104,17 +109,13 @@ def build(table: pd.DataFrame, *, series: str | None, labels: Mapping[Any, str],
                           text=f"Every completion is shorter than {n_bins * bucket_size:,} tokens: no time course "
                                "to show here.<br>Try a smaller bin size, or look at accuracy over a length "
                                "parameter (surface).", font=dict(size=15, color="#7a4400"), bgcolor="#fff4e0"))
-    walls = []
-    for key in keys:
-        part = parts.get(key, table.iloc[0:0])
-        found = spikes(part) if len(part) else []
-        if found:
-            walls.append((found[0], key))
-    for i, (w, key) in enumerate(sorted(walls, key=lambda t: -t[0]["hazard"])[:3]):
+    drawn_walls = [w for w in (walls or []) if w["series"] in labels]
+    for i, w in enumerate(sorted(drawn_walls, key=lambda w: -w["hazard"])[:MAX_WALL_LABELS]):
+        key = w["series"]
         notes.append(dict(x=(w["bin_start"] + w["bin_end"]) / 2, y=w["hazard"], xref=hx, yref=hy, ax=60,
                           ay=-30 - 26 * i, showarrow=True, arrowhead=2, arrowcolor=colors[key], xanchor="left",
-                          text=f"spike: {short(labels[key], 32)} {w['hazard']:.2f} at {w['bin_start']:,}–"
-                               f"{w['bin_end']:,} tokens (median bin {w['median']:.2f})",
+                          text=f"context wall: {short(labels[key], 32)} {w['hazard']:.2f} at {w['bin_start']:,}–"
+                               f"{w['bin_end']:,} tokens ({w['before']:.2f} before)",
                           font=dict(size=12, color="#222222"), bgcolor="rgba(255,255,255,0.85)",
                           bordercolor=colors[key]))
     axis = token_axis(x_max, budgets_drawn.values())
@@ -189,23 +190,3 @@ def _budgets_beyond(text: str, panels: list[tuple[int, int]], fig: go.Figure, *,
                         xanchor="right", yanchor="top", text=text, showarrow=False,
                         font=dict(size=12, color="#444444"), bgcolor="rgba(255,255,255,0.85)"))
     return out
-
-
-def spikes(part: pd.DataFrame, factor: float = 5.0, floor: float = 0.2,
-           min_share: float = 0.01) -> list[dict[str, float]]:
-    """Wall candidates: bins whose failure hazard is ≥ ``factor`` × the series' median bin and ≥ ``floor``,
-    with at least ``min_share`` of the series' samples still running (the tail is too thin to call).
-    """
-    h = drawn_hazard(part)
-    if len(part):
-        h = np.where(part["at_risk"].to_numpy() >= min_share * float(part["samples"].iloc[0]), h, np.nan)
-    ok = np.isfinite(h)
-    if not ok.any():
-        return []
-    median = float(np.median(h[ok]))
-    out = []
-    for j in np.flatnonzero(ok & (h >= floor) & (h >= factor * max(median, 1e-9))):
-        out.append({"bin_start": int(part["bin_start"].iloc[j]), "bin_end": int(part["bin_end"].iloc[j]),
-                    "hazard": float(h[j]), "median": median, "at_risk": int(part["at_risk"].iloc[j])})
-    return sorted(out, key=lambda s: -s["hazard"])
-

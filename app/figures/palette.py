@@ -37,6 +37,15 @@ SERIES_COLORS: tuple[str, ...] = (
     "#b8860b", "#006d77", "#222222", "#6baed6",
 )
 
+# Comparison verdicts (compare): Okabe–Ito blue / vermillion for the two sides, bluish green for
+# equivalent, grey for unclear; none is an outcome colour, so no verdict reads as "correct" or "truncated".
+VERDICT_COLORS: dict[str, str] = {
+    "a_better": "#0072b2",
+    "b_better": "#d55e00",
+    "equivalent": "#009e73",
+    "unclear": "#999999",
+}
+
 # Marker symbols for a second categorical encoding (compression --group-by).
 SYMBOLS: tuple[str, ...] = (
     "circle", "square", "diamond", "triangle-up", "cross", "x", "triangle-down", "star",

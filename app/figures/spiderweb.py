@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from app.figures import palette
-from app.figures.common import axis_label, base_layout, dim_label, legend_key, num, pct, short, shown_names
+from app.figures.common import axis_label, base_layout, dim_label, legend_key, num, pct, shown_names
 
 STYLES = ("radar", "bars")
 STATS = ("center", "lower", "upper", "accuracy", "n", "truncation_rate", "invalid_rate", "tokens_mean",
@@ -52,7 +52,7 @@ def _closed(a: np.ndarray) -> np.ndarray:
     return np.concatenate([a, a[:1]])
 
 
-def _grid(rows: pd.DataFrame, group_by: str, axes: Sequence[Any], eval_ids: Sequence[str],
+def grid(rows: pd.DataFrame, group_by: str, axes: Sequence[Any], eval_ids: Sequence[str],
           labels: Mapping[str, str], axis_name: str) -> _Grid:
     """Reindex ``rows`` to every (eval, axis) pair once, then slice arrays per eval."""
     n_e, n_a = len(eval_ids), len(axes)
@@ -78,7 +78,7 @@ def build(rows: pd.DataFrame, *, group_by: str, labels: Mapping[str, str], title
     """Figure for ``rows`` (engine aggregate by eval_id and ``group_by``).
 
     ``labels``: eval_id → label, in legend order. ``verdicts``: eval_id → archetype
-    Verdict, shown in the legend and spelled out under the plot.
+    Verdict, named in the legend (the reason is the finding's sentence in the notes, not repeated here).
     """
     if style not in STYLES:
         raise ValueError(f"style must be one of {STYLES}, not {style!r}")
@@ -87,7 +87,7 @@ def build(rows: pd.DataFrame, *, group_by: str, labels: Mapping[str, str], title
     eval_ids = [e for e in labels if e in present]
     axes = list(axes) if axes is not None else list(dict.fromkeys(rows[group_by]))
     axis_name = dim_label(group_by)
-    g = _grid(rows, group_by, axes, eval_ids, labels, axis_name)
+    g = grid(rows, group_by, axes, eval_ids, labels, axis_name)
     colors = palette.series_colors(eval_ids)
     verdicts = verdicts or {}
     names = {e: labels[e] + (f" — {verdicts[e].archetype}" if e in verdicts else "") for e in eval_ids}
@@ -117,17 +117,9 @@ def build(rows: pd.DataFrame, *, group_by: str, labels: Mapping[str, str], title
     fig.update_yaxes(title_text="mean tokens", rangemode="tozero", tickformat="~s", row=token_row, col=1)
     fig.update_layout(barmode="group", bargap=0.25)
 
-    verdict_lines = [f"<b>{short(labels[e], 48)}</b>: {verdicts[e].archetype} ({verdicts[e].reason})"
-                     for e in eval_ids if e in verdicts]
-    extra = 26 * len(verdict_lines)
-    if verdict_lines:
-        head = ("<b>Archetype</b> (first rule that holds: truncation ≥ 10% → tokens ≥ 1.5× median → "
-                "spread ≥ 0.2 → spread ≤ 0.12)")
-        fig.add_annotation(text="<br>".join([head] + verdict_lines),
-                           xref="paper", yref="paper", x=0, y=0, yshift=-70, yanchor="top", xanchor="left",
-                           align="left", showarrow=False, font=dict(size=13))
-    base_layout(fig, title=title, subtitle=subtitle, width=1400, height=1050 + extra,
-                legend_title="evals (click to hide)", bottom=110 + extra, right=40)
+    # the archetype is named in the legend; its reason is the finding's sentence, said once in the notes
+    base_layout(fig, title=title, subtitle=subtitle, width=1400, height=1050,
+                legend_title="evals (click to hide)", bottom=110, right=40)
     fig.update_layout(meta={"projection": "spiderweb", "style": style, "group_by": group_by})
     return fig
 

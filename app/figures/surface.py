@@ -32,10 +32,20 @@ from app.figures.common import (
     subplot_axes,
     subplot_grid,
 )
+from app.findings.surface import SAFE_LOWER, TRUNCATION_MARK
+from app.findings.surface import marks as mark_rule
 
-SAFE_LOWER = 0.9          # lower CI bound at or above this: the safe (green) zone
-TRUNCATION_MARK = 0.02    # truncation rate above this: a truncation mark
 MAX_CELL_TEXT = 48        # write the value into cells only while they are big enough to read
+MAX_CELLS_ACROSS = 24     # ... and while a row of panels holds this many cells at most: ~40 px each at 1,440 px
+# The grid's design size. Eval columns wrap into bands of at most MAX_COLUMNS, each band repeating the view
+# rows, so the widest figure is 190 + 4 × 340 = 1,550 px: under the page's WIDE (1,600 px, app/web/components),
+# which lets the page fit the figure to the window (a 1,440-px window shows every column) instead of
+# scrolling a 3,230-px grid of 8 evals. The CLI PNG is drawn at this design size.
+PANEL_WIDTH, PANEL_HEIGHT = 340, 330
+PANEL_GAP = 100           # px between grid rows: the x-axis ticks and title, and the next band's eval titles
+MAX_COLUMNS = 4
+GRID_LEFT, GRID_RIGHT = 190, 200   # px beside the panels: y-axis title and ticks; colour bar and view titles
+GRID_TOP, GRID_BOTTOM = 130, 110   # px above (title, subtitle, two-line eval titles) and below (legend)
 HOVER_DIGITS = 3          # the hover shows 3 decimals (rates as 0.1%): customdata keeps no more
 
 
@@ -51,9 +61,70 @@ class Panel:
     y_values: Sequence[Any]
 
 
+@dataclass(frozen=True)
+class GridShape:
+    """Where each (view, eval) panel sits: evals in bands of ``columns``, each band one row per view."""
+
+    views: int
+    evals: int
+    columns: int
+
+    @property
+    def bands(self) -> int:
+        return -(-self.evals // self.columns) if self.evals else 1
+
+    @property
+    def rows(self) -> int:
+        return self.bands * self.views
+
+    def place(self, view: int, eval_pos: int) -> tuple[int, int]:
+        """Grid (row, column), both from 1, of view ``view`` and eval ``eval_pos`` (both from 0)."""
+        band, col = divmod(eval_pos, self.columns)
+        return band * self.views + view + 1, col + 1
+
+    @property
+    def width(self) -> int:
+        return GRID_LEFT + PANEL_WIDTH * self.columns
+
+    @property
+    def height(self) -> int:
+        return GRID_TOP + GRID_BOTTOM + PANEL_HEIGHT * self.rows + PANEL_GAP * (self.rows - 1)
+
+    @property
+    def vertical_spacing(self) -> float:
+        """PANEL_GAP as a share of the plotting area's height (what plotly's grid wants)."""
+        return PANEL_GAP / (PANEL_HEIGHT * self.rows + PANEL_GAP * (self.rows - 1))
+
+    @property
+    def horizontal_spacing(self) -> float:
+        return min(0.08, 0.5 / max(self.columns, 1))
+
+
+def grid_shape(n_views: int, n_evals: int) -> GridShape:
+    """Evals side by side up to MAX_COLUMNS; past that, as few bands as needed, balanced (8 evals: 2 × 4)."""
+    bands = max(1, -(-n_evals // MAX_COLUMNS))
+    return GridShape(n_views, n_evals, max(1, -(-n_evals // bands)))
+
+
+def eval_title(label: str) -> str:
+    """An eval's column title: cut, and broken before its '(template, sampler)' so a narrow column holds it."""
+    text = short(label, 46)
+    head, sep, tail = text.partition(" (")
+    return f"{head}<br>({tail}" if sep and len(text) > 26 else text
+
+
+MARK_COLUMNS = ("safe_zone", "truncation_mark")   # the marks a panel's rows are given (app.findings.surface)
+
+
 def marks(rows: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """(safe-zone mask, truncation mask) for rows of statistics: the one rule for both marks."""
-    return rows["lower"] >= SAFE_LOWER, rows["truncation_rate"] > TRUNCATION_MARK
+    """(safe-zone mask, truncation mask) to draw: the rows' own ``safe_zone`` and ``truncation_mark``.
+
+    The findings decide the marks (:func:`app.findings.surface.marks`) and the projection writes
+    them into the rows; rows without them (a figure built from a bare aggregate) get that same rule.
+    """
+    if all(c in rows for c in MARK_COLUMNS):
+        return rows["safe_zone"].astype(bool), rows["truncation_mark"].astype(bool)
+    return mark_rule(rows)
 
 
 class _Cells:
@@ -183,19 +254,16 @@ def build(panels: Sequence[Panel], *, labels: Mapping[str, str], title: str, sub
     labels = shown_names(labels)
     panels = [replace(p, view=short(p.view, MAX_NAME_CHARS)) for p in panels]
     eval_ids = list(labels)
-    n_rows, n_cols = len(panels), len(eval_ids)
-    layout = subplot_grid(n_rows, n_cols, column_titles=[short(labels[e], 46) for e in eval_ids],
-                          row_titles=[short(p.view, 30) for p in panels],
-                          horizontal_spacing=min(0.08, 0.5 / max(n_cols, 1)),
-                          vertical_spacing=min(0.12, 0.6 / max(n_rows, 1)))
-    for ann in layout["annotations"]:   # column titles (evals) and row titles (views) a notch smaller
-        ann["font"] = dict(size=13)
+    shape = grid_shape(len(panels), len(eval_ids))
+    layout = grid_layout(shape, [p.view for p in panels], [labels[e] for e in eval_ids])
     traces: list[dict[str, Any]] = []
-    for r, panel in enumerate(panels, start=1):
-        cell_text = len(panel.x_values) * len(panel.y_values) <= MAX_CELL_TEXT and n_cols <= 4
+    for v, panel in enumerate(panels):
+        cell_text = (len(panel.x_values) * len(panel.y_values) <= MAX_CELL_TEXT
+                     and len(panel.x_values) * shape.columns <= MAX_CELLS_ACROSS)
         cells = _Cells(panel)
-        for c, e in enumerate(eval_ids, start=1):
-            xa, ya = subplot_axes(r, c, n_cols)
+        for k, e in enumerate(eval_ids):
+            r, c = shape.place(v, k)
+            xa, ya = subplot_axes(r, c, shape.columns)
             traces += [{**t, "xaxis": xa, "yaxis": ya} for t in _panel_traces(cells, e, labels[e], cell_text)]
             x_axis, y_axis = _axes(panel, c == 1)
             layout["xaxis" + xa[1:]].update(x_axis)
@@ -210,12 +278,33 @@ def build(panels: Sequence[Panel], *, labels: Mapping[str, str], title: str, sub
                                              tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0], len=min(1.0, 0.9),
                                              y=0.5, yanchor="middle", x=1.0, xanchor="left", xpad=40))
     fig = go.Figure(data=traces, layout=layout)
-    width = 190 + 380 * n_cols
-    height = 200 + 330 * n_rows
-    base_layout(fig, title=title, subtitle=subtitle, width=width, height=height, right=200, bottom=110)
+    base_layout(fig, title=title, subtitle=subtitle, width=shape.width, height=shape.height, right=GRID_RIGHT,
+                top=GRID_TOP, bottom=GRID_BOTTOM)
     fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="bottom", yref="container"),
                       meta={"projection": "surface", "axes": {p.view: _axes_meta(p) for p in panels}})
     return fig
+
+
+def grid_layout(shape: GridShape, views: Sequence[str], eval_labels: Sequence[str]) -> dict[str, Any]:
+    """The subplot grid of ``shape``: eval titles over each band's first row, view titles right of every row.
+
+    Cells of the last band that hold no eval are hidden. The 3-D surface places its scenes on the same grid.
+    """
+    titles = [""] * (shape.rows * shape.columns)
+    for k, label in enumerate(eval_labels):
+        r, c = shape.place(0, k)
+        titles[(r - 1) * shape.columns + c - 1] = eval_title(label)
+    layout = subplot_grid(shape.rows, shape.columns, subplot_titles=titles,
+                          row_titles=[short(views[r % shape.views], 30) for r in range(shape.rows)],
+                          horizontal_spacing=shape.horizontal_spacing, vertical_spacing=shape.vertical_spacing)
+    for ann in layout["annotations"]:   # eval titles and view titles a notch smaller
+        ann["font"] = dict(size=13)
+    for k in range(shape.evals, shape.bands * shape.columns):
+        for v in range(shape.views):
+            xa, ya = subplot_axes(*shape.place(v, k), shape.columns)
+            layout["xaxis" + xa[1:]]["visible"] = False
+            layout["yaxis" + ya[1:]]["visible"] = False
+    return layout
 
 
 def _axes_meta(panel: Panel) -> dict[str, Any]:

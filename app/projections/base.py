@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 from app.engine import filters as flt
 from app.engine.dataset import Dataset
 from app.engine.errors import InputError
+from app.findings.base import Finding
 
 NONE = "none"
 EVAL_FILTER_KEYS = ("eval_id", "model", "template", "sampler", "groups")
@@ -35,13 +36,18 @@ class SplitFigure(NamedTuple):
 
 @dataclass
 class Projection:
-    """Rows to export, figures to draw (one per split value), notes to read, meta for the JSON file."""
+    """Rows to export, figures to draw (one per split value), notes to read, meta for the JSON file.
+
+    ``findings`` are the readings of this view (:mod:`app.findings`); the notes that state
+    them are rendered from them, and ``to_json`` writes them.
+    """
 
     name: str
     rows: pd.DataFrame
     figures: list[SplitFigure]
     notes: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
 
 
 def plain(value: Any) -> Any:
@@ -67,6 +73,7 @@ def to_json(projection: Projection) -> dict[str, Any]:
     doc: dict[str, Any] = {"projection": projection.name}
     doc.update({k: plain(v) for k, v in projection.meta.items() if k != "projection"})
     doc["notes"] = list(projection.notes)
+    doc["findings"] = [f.to_json() for f in projection.findings]
     doc["rows"] = rows
     return doc
 

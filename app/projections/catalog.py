@@ -17,7 +17,7 @@ from app import bounds
 from app.engine import Dataset
 from app.engine.errors import InputError
 from app.engine.schema import OUTCOMES
-from app.projections import compression, hazard, spiderweb, surface
+from app.projections import compare, compression, hazard, spiderweb, surface
 from app.projections.base import NONE
 from app.projections.spec import (
     FORMAT_FLAG,
@@ -33,6 +33,7 @@ from app.projections.spec import (
 from app.projections.spec import register_projection as register
 
 PROBE = "probe"  # the page a click on a compression dot, a surface cell or a hazard bin opens (declared below)
+REPORT = "report"  # the characterisation report: the workflow end to end (declared below; app.report)
 
 
 def _surface_tasks(ds: Dataset, filters: Mapping[str, Any], options: Mapping[str, Any]) -> list[Any]:
@@ -78,6 +79,9 @@ SURFACE = register(ProjectionSpec(
         Option("split_by", "Split", OptionKind.CHOICE, "--split-by", "base_task", choices=surface.SPLITS,
                help="one figure per task, or one combined figure",
                cli_help="one file per task (default) or one file"),
+        Option("mode", "Mode", OptionKind.CHOICE, "--mode", "2d", choices=surface.MODES,
+               help="2d: heatmaps; 3d: accuracy as a relief with the lower bound as a grey shadow (drag to turn)",
+               cli_help="2d heatmaps (default) or 3d surfaces with the lower-bound shadow"),
     ),
     per_eval_mark="column of heatmaps",
     split="split_by", split_inputs=("view",), split_values=_surface_tasks,
@@ -131,6 +135,23 @@ HAZARD = register(ProjectionSpec(
     drill_down=DrillDown(page=PROBE, kind=DrillKind.BIN),
 ))
 
+COMPARE = register(ProjectionSpec(
+    name=compare.NAME, title="Compare", order=5, run=compare.run,  # ties with the probe: by name, before it
+    help="first eval against each other one, per task: accuracy difference with its interval, Holm p, verdict",
+    summary="The first chosen eval (a) against each other one (b), per group: the accuracy difference a − b "
+            "with its 95% Newcombe interval, coloured by verdict (a better, b better, equivalent within ±0.05, "
+            "unclear); the notes say whether the gap is broad or narrow.",
+    question="Do two models differ beyond noise, and where?",
+    start="Choose two or more evals: per task, the difference with its interval and a verdict, and whether "
+          "the gap is broad (most tasks) or narrow (a few).",
+    options=(
+        Option("group_by", "Groups", OptionKind.DIM_OR_NONE, "--group-by", "base_task",
+               exclude=("eval_id", "outcome"), page_default=dim_if_present("base_task"),
+               help="one comparison per value", cli_help="one comparison per value of DIM (default base_task)"),
+    ),
+    opens_on_evals=compare.MIN_EVALS,
+))
+
 register_page(PageSpec(
     name=PROBE, title="Probe", order=5,
     question="What did the model actually write?",
@@ -154,4 +175,16 @@ register_page(PageSpec(
         Option("row", "Completion", OptionKind.ROWS, "--row", (), kwarg="rows",
                help="only these completions (row keys); a click on a compression dot sets it"),
     ),
+))
+
+register_page(PageSpec(
+    name=REPORT, title="Report", order=7,
+    question="What does the whole workflow say about these models?",
+    start="The user's workflow end to end on the evals you choose: fingerprint, surfaces of the weakest tasks, "
+          "compression of the most token-hungry, hazard, and with several evals the comparison; every finding "
+          "with its evidence and a link to the view that shows it, then the next steps.",
+    help="the characterisation report: the four projections, every finding, the comparison, the next steps",
+    summary="Workflow 1 (one eval) or 2 (several) run end to end: each step's figures and findings, grouped by "
+            "projection, each finding linked to the page and filters that show it. analyze.py report writes "
+            "the same as one HTML file, Markdown or JSON.",
 ))

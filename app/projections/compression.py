@@ -18,6 +18,7 @@ from app.engine.errors import InputError
 from app.engine.stats import check_truncation
 from app.figures import compression as fig_compression
 from app.figures.common import axis_label
+from app.findings import compression as readings
 from app.projections.base import (
     Projection,
     SplitFigure,
@@ -109,6 +110,23 @@ def _facet_titles(part: pd.DataFrame, facet: str | None, labels: Mapping[Any, st
     return out
 
 
+def _panel_marks(part: pd.DataFrame, facet: str | None, found: Mapping[tuple[str, str], list[dict[str, Any]]],
+                 ) -> dict[Any, list[dict[str, Any]]]:
+    """Facet value → the marks of its findings, for the panels that hold exactly one eval × task.
+
+    A panel mixing evals or tasks gets none: one task's loop box over another's dots would mislead.
+    """
+    keys = ["eval_id", "base_task"]
+    if facet is None:
+        one = part[keys].nunique()
+        pairs = {None: (part["eval_id"].iloc[0], part["base_task"].iloc[0])} if (one == 1).all() and len(part) else {}
+    else:
+        per = part.groupby(facet, observed=True, sort=False)[keys].agg(["nunique", "first"])
+        pairs = {fv: (row[("eval_id", "first")], row[("base_task", "first")]) for fv, row in per.iterrows()
+                 if row[("eval_id", "nunique")] == 1 and row[("base_task", "nunique")] == 1}
+    return {fv: found[(str(e), str(t))] for fv, (e, t) in pairs.items() if (str(e), str(t)) in found}
+
+
 def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str | None = "base_task",
         facet_by: str | None = "eval_id", group_by: str | None = DEFAULT_GROUP,
         max_points: int = bounds.POINTS_PER_FIGURE) -> Projection:
@@ -130,7 +148,7 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
         raise InputError(f"compression needs completion_tokens and compressed_bytes per sample; dataset "
                          f"{ds.name!r} has no {missing} (import completions with text or token counts)")
     parsed = ds.parse_filters(filters)
-    columns = list(dict.fromkeys(dims + ["eval_id"]))
+    columns = list(dict.fromkeys(dims + ["eval_id", "base_task"]))   # the findings read every eval × task
     # ``row`` keys each dot to its completion: the dashboard's click opens it on the probe
     samples = ds.samples(parsed, columns=columns + ["outcome", "completion_tokens", "compressed_bytes", "row"])
     if samples.empty:
@@ -160,6 +178,8 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
     if "eval_id" in dims:
         rows.insert(dims.index("eval_id") + 1, "label", rows["eval_id"].map(labels))
 
+    found = readings.findings(samples[readings.SAMPLE_COLUMNS], ds.max_tokens(), labels, filters=parsed)
+    found_marks = readings.marks(found)
     figures = []
     budgets_all = ds.max_tokens()
     for sv, part in _parts(ds, samples, split):
@@ -190,10 +210,12 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
         fig = fig_compression.build(
             drawn, facet=facet, group=group, facets=facet_values, facet_titles=titles, groups=group_values,
             total=total, budgets=budgets, left_out=left_out, tokens_estimated=ds.meta.tokens_estimated,
+            marks=_panel_marks(part, facet, found_marks) if found_marks else None,
             title="Compression: completion tokens vs compressed size, by outcome"
                   + (f" — {split} {sv}" if split else ""),
             subtitle=selection_text(ds, sel, ev))
         figures.append(SplitFigure(None if split is None else str(sv), fig))
+    notes = readings.notes(found, labels) + notes
     notes += token_provenance_note(ds)
     meta = base_meta(NAME, ds, parsed, group, truncation, split_by=split, facet_by=facet, max_points=max_points)
-    return Projection(NAME, rows, figures, notes, meta)
+    return Projection(NAME, rows, figures, notes, meta, found)

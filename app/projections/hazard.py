@@ -14,7 +14,10 @@ from app.engine.stats import check_truncation
 from app.figures import hazard as fig_hazard
 from app.figures import palette
 from app.figures.common import axis_label, dim_label
+from app.findings import hazard as fh
+from app.findings.base import Finding
 from app.projections.base import (
+    NONE,
     Projection,
     SplitFigure,
     base_meta,
@@ -84,6 +87,14 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
                      "parameter instead (surface or spiderweb --group-by).")
     budgets_all = ds.max_tokens()
     figures = []
+    found: list[Finding] = []
+    columns = list(dict.fromkeys([d for d in dims] + ["eval_id", "base_task", "outcome", "completion_tokens"]))
+    samples = ds.samples(parsed, columns=columns)
+    by_part: dict[tuple[str, ...], pd.DataFrame] = ({(): samples} if not dims else
+               {tuple(str(v) for v in (k if isinstance(k, tuple) else (k,))): g
+                for k, g in samples.groupby(dims, observed=True, sort=False)})
+    options = {"bucket_size": None if bucket_size == bounds.BUCKET_SIZE_DEFAULT else int(bucket_size),
+               "split_by": split, "group_by": None if series == "eval_id" else (series or NONE)}
     split_values = [None] if split is None else list(dict.fromkeys(table[split]))
     for sv in split_values:
         part = table if split is None else table[table[split] == sv]
@@ -97,6 +108,22 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
         else:
             labels = {v: f"{dim_label(series)} = {axis_label(v)}"
                       for v in ds.dimension(series).values if v in set(part[series])}
+        walls: list[dict[str, Any]] = []
+        for key, name in labels.items():
+            s = part if series is None else part[part[series] == key]
+            where = f"{name}" + (f" ({split} {sv})" if split else "")
+            wanted: dict[str | None, Any] = {split: sv, series: key}
+            mine = by_part.get(tuple(str(wanted[d]) for d in dims), samples.iloc[0:0])
+            own = sel if series is None else {**sel, series: [key]}
+            ids = [key] if series == "eval_id" else sorted({str(e) for e in mine["eval_id"].dropna()})
+            these, said = fh.series_findings(ds, s, mine, name=where, selection=own, bucket_size=int(bucket_size),
+                                             evals=ids, link_options=options)
+            found += these
+            notes += [f.text for f in these] + said
+            walls += fh.wall_marks(these, key)
+            trunc = float(s["cif_truncated"].iloc[-1]) if "cif_truncated" in s and len(s) else 0.0
+            if trunc >= fh.HIGH_TRUNCATION:
+                notes.append(f"{where}: {trunc:.0%} of samples end truncated.")
         colors = palette.series_colors(list(labels))
         budgets = {evals[e]: budgets_all.get(e) for e in evals}
         budget_colors = ({evals[e]: colors[e] for e in labels} if series == "eval_id" else {})
@@ -105,25 +132,9 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
                                      + (f" — {split} {sv}" if split else ""),
                                subtitle=selection_text(ds, sel, evals) + f" · bins of {bucket_size} tokens",
                                budgets=budgets, budget_colors=budget_colors, bucket_size=int(bucket_size),
-                               tokens_estimated=ds.meta.tokens_estimated)
+                               tokens_estimated=ds.meta.tokens_estimated, walls=walls)
         figures.append(SplitFigure(None if split is None else str(sv), fig))
-        for key, name in labels.items():
-            s = part if series is None else part[part[series] == key]
-            where = f"{name}" + (f" ({split} {sv})" if split else "")
-            found = fig_hazard.spikes(s)
-            if found:
-                top = found[0]
-                budget = budgets_all.get(key) if series == "eval_id" else None
-                near = budget and top["bin_start"] < budget <= top["bin_end"] + bucket_size
-                reading = (f"just below its budget ({budget:,} tokens): long runaway answers rather than a wall"
-                           if near else "a possible context wall")
-                notes.append(f"{where}: failure hazard spike at {top['bin_start']:,}–{top['bin_end']:,} tokens: "
-                             f"{top['hazard']:.2f} vs median {top['median']:.3f} per bin "
-                             f"({top['at_risk']:,} samples at risk) — {reading}.")
-            trunc = float(s["cif_truncated"].iloc[-1]) if "cif_truncated" in s and len(s) else 0.0
-            if trunc >= 0.10:
-                notes.append(f"{where}: {trunc:.0%} of samples end truncated.")
     notes += token_provenance_note(ds)
     meta = base_meta(NAME, ds, parsed, series, truncation, split_by=split, bucket_size=int(bucket_size),
                      min_at_risk_drawn=fig_hazard.MIN_AT_RISK)
-    return Projection(NAME, table, figures, notes, meta)
+    return Projection(NAME, table, figures, notes, meta, found)

@@ -167,6 +167,8 @@ class ProjectionSpec:
     ``split_values`` computes those values when they are not simply the split dimension's
     values the filters keep, and ``split_inputs`` names the other options they depend on.
     ``next_steps``: the page lists next steps from its rows (the spiderweb's).
+    ``opens_on_evals``: a page that compares evals (compare: 2) opens on the first this many
+    (by label) when the filters choose none, and says so.
     """
 
     name: str
@@ -185,6 +187,7 @@ class ProjectionSpec:
     split_values: SplitValues | None = None
     drill_down: DrillDown | None = None
     next_steps: bool = False
+    opens_on_evals: int | None = None
 
     @property
     def path(self) -> str:

@@ -6,11 +6,14 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from app.engine import archetypes
+from app import bounds
 from app.engine.dataset import Dataset
 from app.engine.errors import InputError
 from app.engine.stats import check_truncation
 from app.figures import spiderweb as fig_spiderweb
+from app.figures import spiderweb_matrix as fig_matrix
+from app.findings import groups
+from app.findings import spiderweb as archetypes
 from app.projections.base import (
     EVAL_FILTER_KEYS,
     Projection,
@@ -25,6 +28,7 @@ from app.projections.base import (
 )
 
 NAME = "spiderweb"
+MATRIX = "matrix"  # the matrix figure's name: its card's title, and the CLI's spiderweb-matrix.png
 STYLES = fig_spiderweb.STYLES
 
 
@@ -80,7 +84,12 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", group_by: str
 
     found = verdicts(ds, parsed, truncation, rows if axis == "base_task" else None)
     found = {e: found[e] for e in labels if e in found}
-    notes = [f"{labels[e]} ({e}): {v.archetype} — {v.reason}; {v.implication}." for e, v in found.items()]
+    findings = archetypes.findings(found, labels, filters=parsed, group_by=axis, truncation=truncation)
+    many = len(labels) > bounds.MAX_RADAR_EVALS
+    if many:  # one sentence per archetype naming its evals; each eval's reason is in its finding
+        notes = groups.notes(findings, labels)
+    else:
+        notes = [f.text for f in findings]   # each finding's sentence, said once
     if len(axes) < 3 and style == "radar":
         notes.append(f"Only {len(axes)} value(s) of {axis}: a radar needs 3 or more axes to have a shape; "
                      "the bar style (--format barpng) reads better here.")
@@ -93,10 +102,26 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", group_by: str
                      "Inefficient Reasoner.")
 
     title = f"Spiderweb: accuracy fingerprint by {axis}"
-    figure = fig_spiderweb.build(rows, group_by=axis, labels=labels, title=title,
-                                 subtitle=selection_text(ds, parsed, labels, truncation), style=style,
+    figures = []
+    drawn = labels
+    if many:  # too many polygons to overlay: the matrix leads, the radar draws the first few
+        figures.append(SplitFigure(MATRIX, fig_matrix.build(
+            rows, group_by=axis, labels=labels, title=f"Spiderweb: eval × {axis} matrix ({len(labels)} evals)",
+            subtitle=selection_text(ds, parsed, labels, truncation).replace("(see legend)", "(one row each)"),
+            verdicts=found, axes=axes)))
+        drawn = dict(list(labels.items())[:bounds.MAX_RADAR_EVALS])
+        title += f" — first {len(drawn)} of {len(labels)} evals"
+        notes.insert(0, f"{len(labels)} evals: the matrix leads (one row per eval, sortable from its menu; click a "
+                        f"cell to open its surface); the {'radar' if style == 'radar' else 'bar chart'} draws the "
+                        f"first {len(drawn)} by label. Choose up to {bounds.MAX_RADAR_EVALS} evals in the Evals "
+                        "filter (--filters eval_id) to draw those.")
+    figure = fig_spiderweb.build(rows[rows["eval_id"].isin(list(drawn))], group_by=axis, labels=drawn, title=title,
+                                 subtitle=selection_text(ds, parsed, drawn, truncation), style=style,
                                  verdicts=found, axes=axes)
+    figures.append(SplitFigure(None, figure))
     meta = base_meta(NAME, ds, parsed, axis, truncation, style=style,
                      archetypes={e: {"label": labels.get(e), "archetype": v.archetype, "reason": v.reason,
                                      "numbers": plain(v.numbers)} for e, v in found.items()})
-    return Projection(NAME, pd.DataFrame(rows), [SplitFigure(None, figure)], notes, meta)
+    if many:
+        meta["radar_evals"] = list(drawn)
+    return Projection(NAME, pd.DataFrame(rows), figures, notes, meta, findings)

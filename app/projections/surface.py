@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-import numpy as np
 import pandas as pd
 
 from app.engine import filters as flt
@@ -13,7 +12,8 @@ from app.engine.errors import InputError, listing
 from app.engine.meta import ViewMeta
 from app.engine.stats import check_truncation
 from app.figures import surface as fig_surface
-from app.figures.common import axis_label, dim_label, short
+from app.figures import surface3d
+from app.findings import surface as readings
 from app.projections.base import (
     NONE,
     Projection,
@@ -26,8 +26,8 @@ from app.projections.base import (
 
 NAME = "surface"
 SPLITS = ("base_task", NONE)
+MODES = ("2d", "3d")  # heatmaps (the CLI's and the page's default) or relief surfaces with the lower-bound shadow
 CROSS_TASK = "cross-task"
-CLIFF_STEP = 0.5      # a jump this large between neighbouring cells is a cliff, not a slope
 
 
 def select_views(ds: Dataset, parsed: Mapping[str, Any], names: list[str] | None) -> list[ViewMeta]:
@@ -61,41 +61,29 @@ def _view_filters(ds: Dataset, parsed: Mapping[str, Any], view: ViewMeta) -> dic
     return merged
 
 
-def _ordered(values: list) -> bool:
-    """Neighbours only mean something along a numeric axis (not between two task names)."""
-    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
-
-
-def _steps(rows: pd.DataFrame, x: str, y: str, xs: list, ys: list) -> tuple[float, str]:
-    """Largest change of center between neighbouring cells along a numeric axis, and where it is."""
-    grid = {(a, b): c for a, b, c in zip(rows[x], rows[y], rows["center"])}
-    pairs = []   # (cell, its neighbour, the dim that changes, the fixed dim's text)
-    if _ordered(xs):
-        pairs += [((a, b), (n, b), x, f"{dim_label(y)} {axis_label(b)}") for b in ys for a, n in zip(xs, xs[1:])]
-    if _ordered(ys):
-        pairs += [((a, b), (a, n), y, f"{dim_label(x)} {axis_label(a)}") for a in xs for b, n in zip(ys, ys[1:])]
-    best, where = 0.0, ""
-    for here, there, dim, fixed in pairs:
-        c0, c1 = grid.get(here), grid.get(there)
-        if c0 is None or c1 is None or np.isnan(c0) or np.isnan(c1) or abs(c0 - c1) <= best:
-            continue
-        k = 0 if dim == x else 1
-        best = abs(c0 - c1)
-        where = (f"{dim_label(dim)} {axis_label(here[k])} → {axis_label(there[k])} at {fixed} "
-                 f"({c0:.2f} → {c1:.2f})")
-    return best, where
+def _check_scenes(n_views: int, n_evals: int, split: str | None) -> None:
+    """A 3-D figure draws one WebGL scene per view × eval: past what a browser keeps alive, say how to narrow."""
+    scenes = surface3d.scene_count(n_views, n_evals)
+    if scenes > surface3d.MAX_SCENES:
+        where = f" of task {split}" if split and split != CROSS_TASK else ""
+        raise InputError(f"surface --mode 3d draws one 3-D scene per view and eval, at most {surface3d.MAX_SCENES} "
+                         f"(what a browser keeps drawn); the selection{where} has {n_views} view(s) × {n_evals} "
+                         f"eval(s) = {scenes}: choose fewer evals or views (--view NAME), or use --mode 2d")
 
 
 def run(ds: Dataset, *, filters=None, truncation: str = "failure", views: list[str] | None = None,
-        split_by: str = "base_task") -> Projection:
+        split_by: str = "base_task", mode: str = "2d") -> Projection:
     """Aggregate each view by (eval, x, y) and draw the grid, one figure per task unless split_by='none'."""
     truncation = check_truncation(truncation)
     if split_by not in SPLITS:
         raise InputError(f"surface --split-by must be base_task or none, not {split_by!r}")
+    if mode not in MODES:
+        raise InputError(f"surface --mode must be 2d or 3d, not {mode!r}")
     parsed = ds.parse_filters(filters)
     chosen = select_views(ds, parsed, list(views) if views else None)
 
     panels: list[tuple[str, fig_surface.Panel]] = []
+    grids: list[readings.Grid] = []
     frames, notes = [], []
     for view in chosen:
         merged = _view_filters(ds, parsed, view)
@@ -106,31 +94,24 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", views: list[s
             continue
         xs = [v for v in ds.dimension(x).values if v in set(rows[x])]
         ys = [v for v in ds.dimension(y).values if v in set(rows[y])]
+        safe, trunc = readings.marks(rows)   # the marks both figures draw, decided by the findings' rule
+        rows = rows.assign(safe_zone=safe.to_numpy(), truncation_mark=trunc.to_numpy())
         panels.append((view.base_task or CROSS_TASK, fig_surface.Panel(view.name, x, y, rows, xs, ys)))
-        safe, trunc = fig_surface.marks(rows)
+        grids.append(readings.Grid(view.name, x, y, xs, ys, view.base_task))
         extra = {} if "base_task" in (x, y) else {"base_task": view.base_task}   # a cross-task view keeps its own
-        frames.append(rows.assign(view=view.name, **extra, safe_zone=safe.to_numpy(),
-                                  truncation_mark=trunc.to_numpy()))
+        frames.append(rows.assign(view=view.name, **extra))
     if not panels:
         raise empty_error(ds, parsed, f"surface over view(s) {listing([v.name for v in chosen])}")
 
     labels = eval_order(ds, pd.concat([p.rows["eval_id"] for _, p in panels]))
-    for _, p in panels:   # one line per view, plus one per cliff: readable with many evals
-        counts, cliffs = [], []
-        safe, trunc = fig_surface.marks(p.rows)
-        by_eval = p.rows.assign(_safe=safe, _trunc=trunc).groupby("eval_id", sort=False, observed=True)
-        parts = {e: r for e, r in by_eval}
-        for e, lab in labels.items():
-            r = parts.get(e)
-            if r is None:
-                continue
-            counts.append(f"{short(lab, 40)} {int(r['_safe'].sum())}/{len(r)} safe, "
-                          f"{int(r['_trunc'].sum())} truncation-marked")
-            step, where = _steps(r, p.x, p.y, list(p.x_values), list(p.y_values))
-            if step >= CLIFF_STEP:
-                cliffs.append(f"{p.view} · {lab}: sharp cliff: {where}.")
-        notes.append(f"{p.view}: " + "; ".join(counts) + ("" if cliffs else "; no sharp cliff."))
-        notes += cliffs
+    findings, quiet = [], []
+    for (_, p), grid in zip(panels, grids):
+        found = readings.findings(p.rows, grid, labels, filters=parsed, truncation=truncation)
+        quiet += [] if found else [p.view]
+        findings += found
+    notes += readings.notes(findings, labels)   # each finding said once, view by view (grouped when many)
+    if quiet:
+        notes.append(f"No safe cell, cliff, slope, truncation zone or fragile grid for any eval on {listing(quiet)}.")
 
     rows = pd.concat(frames, ignore_index=True)
     rows["label"] = rows["eval_id"].map(labels)
@@ -147,11 +128,14 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", views: list[s
             sel = {**sel, "base_task": [split]}
         used = eval_order(ds, pd.concat([p.rows["eval_id"] for p in group]))
         what = f"task {split}" if split and split != CROSS_TASK else "all selected views"
-        fig = fig_surface.build(group, labels=used, title=f"Surface: accuracy over 2-D parameter grids — {what}",
-                                subtitle=selection_text(ds, sel, used, truncation))
+        if mode == "3d":
+            _check_scenes(len(group), len(used), split)
+        builder = surface3d.build if mode == "3d" else fig_surface.build
+        fig = builder(group, labels=used, title=f"Surface: accuracy over 2-D parameter grids — {what}",
+                      subtitle=selection_text(ds, sel, used, truncation))
         figures.append(SplitFigure(split, fig))
     meta = base_meta(NAME, ds, parsed, {p.view: [p.x, p.y] for _, p in panels}, truncation, split_by=split_by,
-                     views=[p.view for _, p in panels],
-                     marks={"safe_zone": f"lower >= {fig_surface.SAFE_LOWER}",
-                            "truncation_mark": f"truncation_rate > {fig_surface.TRUNCATION_MARK}"})
-    return Projection(NAME, rows, figures, notes, meta)
+                     mode=mode, views=[p.view for _, p in panels],
+                     marks={"safe_zone": f"lower >= {readings.SAFE_LOWER}",
+                            "truncation_mark": f"truncation_rate > {readings.TRUNCATION_MARK}"})
+    return Projection(NAME, rows, figures, notes, meta, findings)

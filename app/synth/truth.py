@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from app.engine.schema import OUTCOMES
+from app.findings import spiderweb as rules
 from app.synth import plants, stats
 from app.synth.behaviour import CORRECT, GUESS, INCORRECT, INVALID, TRUNCATED
 from app.synth.catalog import TASK_INDEX, TASK_NAMES
@@ -21,12 +22,14 @@ from app.synth.meta import view_name
 from app.synth.plan import Plan
 
 ARCHETYPE_ORDER = ("truncation_victim", "inefficient_reasoner", "task_specialist", "balanced_generalist")
-RULES = {
-    "truncation_victim": "overall truncation_rate >= 0.10",
-    "inefficient_reasoner": "mean completion tokens >= 1.5 x median of the evals' mean tokens "
-                            "and mean per-task accuracy >= 0.5",
-    "task_specialist": "std of per-task accuracy >= 0.2 and at least one task >= 0.8",
-    "balanced_generalist": "std of per-task accuracy <= 0.12 and mean >= 0.5 and truncation_rate < 0.05",
+RULES = {   # the thresholds of app.findings.spiderweb, written into demo-truth.json
+    "truncation_victim": f"overall truncation_rate >= {rules.TRUNCATION_VICTIM_RATE:.2f}",
+    "inefficient_reasoner": f"mean completion tokens >= {rules.INEFFICIENT_TOKEN_RATIO} x median of the evals' "
+                            f"mean tokens and mean per-task accuracy >= {rules.INEFFICIENT_MIN_MEAN}",
+    "task_specialist": f"std of per-task accuracy >= {rules.SPECIALIST_MIN_STD} and at least one task >= "
+                       f"{rules.SPECIALIST_MIN_BEST}",
+    "balanced_generalist": f"std of per-task accuracy <= {rules.GENERALIST_MAX_STD} and mean >= "
+                           f"{rules.GENERALIST_MIN_MEAN} and truncation_rate < {rules.GENERALIST_MAX_TRUNCATION}",
 }
 
 
@@ -88,14 +91,16 @@ def accuracy_of(counts: np.ndarray, guess: np.ndarray, mask: np.ndarray) -> np.n
 
 
 def classify(s: dict[str, Any]) -> str | None:
-    """The seed's archetypes with the project's thresholds, first match wins (std is population std)."""
-    if s["truncation_rate"] >= 0.10:
+    """The project's archetype rules (:mod:`app.findings.spiderweb`), first match wins (std is population std)."""
+    if s["truncation_rate"] >= rules.TRUNCATION_VICTIM_RATE:
         return "truncation_victim"
-    if s["tokens_ratio_to_median"] >= 1.5 and s["task_accuracy_mean"] >= 0.5:
+    if (s["tokens_ratio_to_median"] >= rules.INEFFICIENT_TOKEN_RATIO
+            and s["task_accuracy_mean"] >= rules.INEFFICIENT_MIN_MEAN):
         return "inefficient_reasoner"
-    if s["task_accuracy_std"] >= 0.2 and s["task_accuracy_max"] >= 0.8:
+    if s["task_accuracy_std"] >= rules.SPECIALIST_MIN_STD and s["task_accuracy_max"] >= rules.SPECIALIST_MIN_BEST:
         return "task_specialist"
-    if s["task_accuracy_std"] <= 0.12 and s["task_accuracy_mean"] >= 0.5 and s["truncation_rate"] < 0.05:
+    if (s["task_accuracy_std"] <= rules.GENERALIST_MAX_STD and s["task_accuracy_mean"] >= rules.GENERALIST_MIN_MEAN
+            and s["truncation_rate"] < rules.GENERALIST_MAX_TRUNCATION):
         return "balanced_generalist"
     return None
 

@@ -23,7 +23,7 @@ from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, ctx
 
 from app.engine.errors import InputError
 from app.projections.spec import SPECS, ProjectionSpec, declared
-from app.web import compute, drill, filter_bar, ids, inputs, probe
+from app.web import compute, drill, filter_bar, ids, inputs, probe, report
 from app.web.page import view_children
 from app.web.services import current
 from app.web.state import SHOW, decode, encode, parse_query
@@ -150,6 +150,7 @@ def register(app: Dash) -> None:
 
     filter_bar.register(app)
     probe.register(app)
+    report.register(app)
     for spec in SPECS.values():
         if spec.drill_down is not None:
             _register_drill_down(app, spec)

@@ -27,6 +27,7 @@ from app.web.services import Services
 from app.web.state import State
 
 log = logging.getLogger(__name__)
+MAX_PATH_CHARS = 64  # a finding's link: a page's path before its query (bounded by bounds.MAX_QUERY_CHARS)
 ROW_COLUMNS = ("eval_id", "label", "center", "lower", "upper", "n", "truncation_rate", "tokens_mean")
 
 
@@ -52,7 +53,9 @@ class ViewSummary:
     """What a page needs to lay out a view before fetching its figures; cached as plain JSON.
 
     ``rows``: the table's rows a page reads itself (the spiderweb's next steps), else
-    empty; ``n_rows``: the whole table's length; ``meta``: the projection's meta.
+    empty; ``n_rows``: the whole table's length; ``meta``: the projection's meta;
+    ``findings``: the view's findings as ``Finding.to_json`` records (the "Reading this
+    view" card lists them with their links).
     """
 
     status: ViewStatus
@@ -63,6 +66,7 @@ class ViewSummary:
     rows: list[dict[str, Any]] = field(default_factory=list)
     n_rows: int = 0
     compute_ms: float = 0.0
+    findings: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """Plain JSON types only: what the cache stores (no pickled objects)."""
@@ -70,7 +74,7 @@ class ViewSummary:
                 "figures": [{"title": f.title, "width": f.width, "height": f.height, "bytes": f.bytes}
                             for f in self.figures],
                 "notes": list(self.notes), "meta": self.meta, "rows": self.rows, "n_rows": self.n_rows,
-                "compute_ms": self.compute_ms}
+                "compute_ms": self.compute_ms, "findings": list(self.findings)}
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> "ViewSummary":
@@ -78,7 +82,8 @@ class ViewSummary:
                    figures=[FigureInfo(f["title"], int(f["width"]), int(f["height"]), int(f["bytes"]))
                             for f in doc.get("figures", [])],
                    notes=list(doc.get("notes", [])), meta=dict(doc.get("meta", {})), rows=list(doc.get("rows", [])),
-                   n_rows=int(doc.get("n_rows", 0)), compute_ms=float(doc.get("compute_ms", 0.0)))
+                   n_rows=int(doc.get("n_rows", 0)), compute_ms=float(doc.get("compute_ms", 0.0)),
+                   findings=list(doc.get("findings", [])))
 
 
 @dataclass
@@ -174,10 +179,15 @@ def _compute(services: Services, ds: Dataset, state: State, key: str) -> dict[st
         small = rows[keep] if spec.next_steps else rows.iloc[0:0]
         summary = ViewSummary(ViewStatus.OK, figures=figures, notes=list(projection.notes),
                               meta=_jsonable(dict(projection.meta)),
-                              rows=json.loads(small.to_json(orient="records")), n_rows=int(len(rows)))
+                              rows=json.loads(small.to_json(orient="records")), n_rows=int(len(rows)),
+                              findings=[_jsonable(f.to_json()) for f in projection.findings])
     summary.compute_ms = round((time.perf_counter() - started) * 1000, 1)
     # notes and rows quote labels: a 1 MB label made a 15 MB summary (cut_strings: what a page can show)
-    entries[f"{key}:summary"] = cut_strings(summary.to_json(), bounds.MAX_TEXT_CHARS)
+    doc = cut_strings(summary.to_json(), bounds.MAX_TEXT_CHARS)
+    for shown, whole in zip(doc["findings"], summary.findings):  # a link works whole or not at all
+        link = str(whole.get("link") or "")
+        shown["link"] = link if len(link) <= bounds.MAX_QUERY_CHARS + MAX_PATH_CHARS else ""
+    entries[f"{key}:summary"] = doc
     services.cache.set_many(entries)
     log.info("computed %s in %.0f ms (%s)", state.page, summary.compute_ms, summary.status.value)
     return entries

@@ -67,6 +67,15 @@ PROBE_SHOW_ALL = "probe-show-all"
 PROBE_PREV = "probe-prev"
 PROBE_NEXT = "probe-next"
 
+# report (app.web.report): its URL store, the area the report is drawn in, and its parts
+REPORT_QUERY = "report-query"  # Store {"page", "search"}: the report's canonical query
+REPORT_CANONICAL_URL = "report-canonical-url"
+REPORT_AREA = "report-area"
+REPORT_LOADING = "report-loading"
+REPORT_GLANCE = "report-glance"
+REPORT_COMPARISONS = "report-comparisons"
+REPORT_NEXT_STEPS = "report-next-steps"
+
 # overview
 DATASET_FACTS = "dataset-facts"
 WHERE_TO_START = "where-to-start"
@@ -124,3 +133,8 @@ def completion(row: int) -> str:
 def png(index: int) -> str:
     """The PNG button of figure ``index``."""
     return f"png-{index}"
+
+
+def report_step(projection: str) -> str:
+    """The /report page's card of one workflow step (its figures, findings and notes)."""
+    return f"report-step-{projection}"

@@ -14,6 +14,8 @@ import dash_bootstrap_components as dbc
 from dash import dcc, get_relative_path, html
 
 from app.engine.errors import InputError
+from app.findings import groups
+from app.findings.base import Finding
 from app.projections.base import safe_name
 from app.projections.spec import SPECS
 from app.web import components as ui
@@ -89,12 +91,47 @@ def page_layout(page: str) -> Callable[..., Any]:
     return layout
 
 
-def _notes(notes: list[str]) -> Any:
-    if not notes:
+OPEN_GROUP_MAX = 3  # a group of findings this small is listed open; a larger one opens on a click
+
+
+def _finding_groups(found: list[Finding], labels: Mapping[str, str]) -> list[Any]:
+    """One block per kind: its heading names the members once; the list gives each one's sentence and link."""
+    blocks = []
+    for kind, members in groups.by_kind(found):
+        actions = {f.action for f in members if f.action}
+        head: list[Any] = [html.Strong(groups.kind_title(kind)), f" ({len(members)})"]
+        if len(members) > 1:  # one member: its sentence below names it and its action
+            head.append(f": {groups.names(members, labels)}")
+        if len(actions) == 1 and len(members) > 1:
+            head.append(html.Span(f" — {actions.pop()}", className="text-muted"))
+        items = [html.Li([f.text + " ", dcc.Link("show", href=get_relative_path(f.link), className="finding-link")
+                          if f.link.startswith("/") else None], className="finding") for f in members]
+        blocks.append(html.Details([html.Summary(head), html.Ul(items, className="mb-1 ps-3")],
+                                   open=len(members) <= OPEN_GROUP_MAX, className="finding-group",
+                                   **ui.data_attributes(kind=kind)))
+    return blocks
+
+
+def _reading(summary: ViewSummary, labels: Mapping[str, str]) -> Any:
+    """"Reading this view": the view's findings grouped by kind (each said once), then the remaining notes.
+
+    A note that states a finding (its sentence, or its group's) is not repeated under the findings.
+    """
+    found = []
+    for doc in summary.findings:
+        try:
+            found.append(groups.from_json(doc))
+        except (TypeError, ValueError):  # a record this version does not know: its note still shows
+            continue
+    said = {f.text for f in found} | set(groups.notes(found, labels))
+    notes = [n for n in summary.notes if n not in said]
+    if not found and not notes:
         return None
+    body: list[Any] = _finding_groups(found, labels)
+    if notes:
+        body.append(html.Ul([html.Li(n) for n in notes], className="mb-0 mt-1 view-notes-list"))
     return dbc.Card([dbc.CardHeader("Reading this view", className="py-1 small fw-semibold"),
-                     dbc.CardBody(html.Ul([html.Li(n) for n in notes], className="mb-0 small"), className="py-2")],
-                    className="mb-3", id=ids.NOTES_CARD)
+                     dbc.CardBody(body, className="py-2 small")], className="mb-3", id=ids.NOTES_CARD)
 
 
 def _steps_panel(state: State, summary: ViewSummary, services: Services) -> Any:
@@ -135,4 +172,5 @@ def view_children(state: State, view: View, services: Services) -> tuple[Any, ..
         cards.append(ui.figure_card(state.page, index, fig.title, figure_url(prefix, state.page, index, search),
                                     fig.width, fig.height, safe_name(name, "figure")))
     steps = _steps_panel(state, summary, services) if SPECS[state.page].next_steps else None
-    return ui.bounded(cards), ui.bounded(steps), ui.bounded(_notes(summary.notes)), command, csv
+    reading = _reading(summary, services.registry.get(state.dataset).eval_labels())
+    return ui.bounded(cards), ui.bounded(steps), ui.bounded(reading), command, csv

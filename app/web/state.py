@@ -289,18 +289,24 @@ def check_filters(raw: Any, ds: Dataset) -> tuple[dict[str, Any], list[str]]:
 def _cap_grid_evals(page: str, filters: dict[str, Any], ds: Dataset, info: list[str]) -> dict[str, Any]:
     """With no eval chosen, a per-eval page of a large dataset opens on its first evals, not all.
 
-    64 heatmap columns (or scatter rows, or curves) are unreadable and slow to draw; the
-    cap is written into the filters (and so into the link and the CLI line), never silent.
+    64 heatmap columns (or scatter rows, or curves) are unreadable and slow to draw; a page that
+    compares evals (``opens_on_evals``) opens on that many. The cap is written into the filters
+    (and so into the link and the CLI line), never silent.
     """
     spec = SPECS.get(page)
     mark = spec.per_eval_mark if spec else None
-    cap = bounds.MAX_GRID_EVALS
+    compares = spec.opens_on_evals if spec else None
+    cap = compares or bounds.MAX_GRID_EVALS
     chooses_evals = any(k in EVAL_FILTER_KEYS or k.startswith("groups.") for k in filters)
     evals = ds.evals()["eval_id"].tolist()
-    if mark is None or chooses_evals or len(evals) <= cap:
+    if (mark is None and compares is None) or chooses_evals or len(evals) <= cap:
         return filters
-    info.append(f"This dataset has {len(evals)} evals and the {page} page draws one {mark} per eval, so it opened "
-                f"on the first {cap} (by label). Choose evals in the filter bar to see others.")
+    if compares:
+        info.append(f"This dataset has {len(evals)} evals and the {page} page compares the evals you choose, so it "
+                    f"opened on the first {cap} (by label). Choose evals in the filter bar to compare others.")
+    else:
+        info.append(f"This dataset has {len(evals)} evals and the {page} page draws one {mark} per eval, so it "
+                    f"opened on the first {cap} (by label). Choose evals in the filter bar to see others.")
     return flt.parse_filters({**filters, "eval_id": evals[:cap]})
 
 

@@ -130,3 +130,20 @@ def test_estimated_tokens_are_named_on_the_x_axis(points):
     bottom = "xaxis" + str(len(facets))
     assert estimated.layout[bottom].title.text == "completion tokens (estimated)"
     assert exact.layout[bottom].title.text == "completion tokens"
+
+
+def test_reading_marks_are_drawn_in_their_facet(points):
+    """The findings decide (tests/findings/test_compression.py); the figure draws a box or a band where told."""
+    facets = sorted(set(points["eval_id"]))
+    marks = {facets[1]: [{"kind": "broken_loops", "x0": 3600, "x1": 4096, "y0": 180, "y1": 230,
+                          "text": "broken loops: 120, 85% truncated"},
+                         {"kind": "underthink", "x0": 300, "x1": 900, "text": "underthink: failed median 300"}]}
+    fig = fig_compression.build(points, facet="eval_id", group=None, title="c", facets=facets, marks=marks)
+    rects = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert [(r.x0, r.x1, r.y0, r.y1, r.yref) for r in rects] == [(3600, 4096, 180, 230, "y2"),
+                                                                 (300, 900, 0, 1, "y2 domain")]
+    assert rects[0].line.color == fig_compression.MARK_COLORS["broken_loops"]
+    texts = [a.text for a in fig.layout.annotations if a.text and "<b>" in a.text]
+    assert texts == ["<b>broken loops: 120, 85% truncated</b>", "<b>underthink: failed median 300</b>"]
+    plain = fig_compression.build(points, facet="eval_id", group=None, title="c", facets=facets)
+    assert not [s for s in plain.layout.shapes if s.type == "rect"]

@@ -6,6 +6,7 @@ import pytest
 
 from app.figures import hazard as fig_hazard
 from app.figures import palette
+from app.findings import hazard as findings_hazard
 from tests.projections.synthetic import CONTEXT_WALL
 
 
@@ -69,13 +70,18 @@ def test_budget_marker_at_each_evals_max_tokens(fig, labels, syn):
     assert lines == set(syn.max_tokens()[e] for e in labels)
 
 
-def test_context_wall_is_the_spike_and_is_labelled(fig, table, ids):
+def test_the_figure_labels_the_walls_it_is_given(table, labels, ids):
+    """The rule is the findings' (tests/findings/test_hazard.py); the figure draws the marks it gets."""
     beta = table[table["eval_id"] == ids["Beta"]]
-    spikes = fig_hazard.spikes(beta)
-    assert spikes and (spikes[0]["bin_start"], spikes[0]["bin_end"]) == CONTEXT_WALL
-    assert not fig_hazard.spikes(table[table["eval_id"] == ids["Alpha"]])
-    text = " ".join(a.text for a in fig.layout.annotations if a.text)
-    assert f"{CONTEXT_WALL[0]:,}–{CONTEXT_WALL[1]:,}" in text
+    spike = findings_hazard.wall_candidate(beta)
+    assert spike and (spike["bin_start"], spike["bin_end"]) == CONTEXT_WALL
+    wall = {"series": ids["Beta"], "bin_start": spike["bin_start"], "bin_end": spike["bin_end"],
+            "hazard": spike["hazard"], "before": spike["before"]["hazard"]}
+    marked = fig_hazard.build(table, series="eval_id", labels=labels, title="h", walls=[wall])
+    text = " ".join(a.text for a in marked.layout.annotations if a.text)
+    assert f"context wall: Beta (chat, greedy) {spike['hazard']:.2f} at {CONTEXT_WALL[0]:,}–{CONTEXT_WALL[1]:,}" in text
+    plain = fig_hazard.build(table, series="eval_id", labels=labels, title="h")
+    assert not any("wall" in (a.text or "") for a in plain.layout.annotations)
 
 
 def test_short_completions_get_an_empty_state(syn):

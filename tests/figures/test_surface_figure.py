@@ -1,6 +1,7 @@
 """Surface builder: heatmap values, fixed scale, and marks exactly where the data says."""
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
@@ -102,3 +103,47 @@ def test_cell_hover_numbers_and_blank_cells_that_say_why(panels, labels):
     cell = list(heat.customdata[at(kept)[0]][at(kept)[1]])      # the template's numbers, at hover precision
     assert cell[2:5] == [round(float(kept[c]), 3) for c in ("center", "lower", "upper")]
     assert "%{customdata[2]:.3f}" in heat.hovertemplate and labels[e] in heat.hovertemplate
+
+
+@pytest.mark.parametrize("views, evals, columns, bands", [(1, 3, 3, 1), (1, 4, 4, 1), (1, 5, 3, 2), (1, 8, 4, 2),
+                                                         (3, 8, 4, 2), (2, 64, 4, 16)])
+def test_eval_columns_wrap_into_balanced_bands(views, evals, columns, bands):
+    shape = fig_surface.grid_shape(views, evals)
+    assert (shape.columns, shape.bands, shape.rows) == (columns, bands, bands * views)
+    assert shape.width <= 1600          # the page's WIDE: every surface fits the window instead of scrolling
+    assert shape.place(views - 1, evals - 1) == ((bands - 1) * views + views, (evals - 1) % columns + 1)
+
+
+def test_eight_evals_draw_as_two_bands_of_four(panels, labels):
+    """Eight evals, two views: band 1 holds evals 1-4 (rows 1-2), band 2 evals 5-8 (rows 3-4), 1,550 px wide."""
+    rows = [p.rows.assign(eval_id=p.rows["eval_id"] + suffix) for p in panels[:1] for suffix in ("", "-b")]
+    eight = {e + suffix: f"{name} ({suffix or 'a'})" for suffix in ("", "-b") for e, name in labels.items()}
+    panel = fig_surface.Panel(panels[0].view, panels[0].x, panels[0].y, pd.concat(rows), panels[0].x_values,
+                              panels[0].y_values)
+    fig = fig_surface.build([panel, panels[1]], labels=eight, title="t")
+    heats = {(h.meta["view"], h.meta["eval_id"]): h for h in fig.data if isinstance(h, go.Heatmap)}
+    assert fig.layout.width == 1550
+    for k, e in enumerate(eight):
+        for v, p in enumerate([panel, panels[1]]):
+            h = heats[(p.view, e)]
+            row, col = (k // 4) * 2 + v + 1, k % 4 + 1
+            assert (h.xaxis, h.yaxis) == fig_surface.subplot_axes(row, col, 4)
+    x_of = {e: tuple(fig.layout["xaxis" + heats[(panel.view, e)].xaxis[1:]].domain) for e in eight}
+    assert len(set(x_of.values())) == 4 and max(d[1] for d in x_of.values()) <= 1.0
+    titles = [a.text for a in fig.layout.annotations]
+    assert sum(t == fig_surface.eval_title(eight[e]) for e in eight for t in titles) == 8      # once per eval
+    assert titles.count(panel.view) == 2                                                      # once per band
+
+
+def test_a_short_last_band_hides_its_empty_cells(panels, labels):
+    five = {**labels, "x": "extra"}
+    fig = fig_surface.build(panels[:1], labels=five, title="t")
+    assert fig_surface.grid_shape(1, 5).columns == 3
+    assert fig.layout.xaxis6.visible is False and fig.layout.yaxis6.visible is False
+    assert fig.layout.xaxis5.visible is not False
+
+
+def test_long_eval_titles_break_before_their_setup():
+    assert fig_surface.eval_title("basalt-30b-moe (zeroshot-cot, temp0.6-16k)") == \
+        "basalt-30b-moe<br>(zeroshot-cot, temp0.6-16k)"
+    assert fig_surface.eval_title("alpha (cot)") == "alpha (cot)"

@@ -15,11 +15,14 @@ from tests.projections import synthetic
 
 SPEC_COLUMNS = ["n", "correct", "incorrect", "invalid", "truncated", "accuracy", "center", "margin", "lower",
                 "upper", "truncation_rate", "invalid_rate", "tokens_mean", "tokens_p50", "tokens_p95"]
+COMPARE_COLUMNS = ["n_a", "n_b", "accuracy_a", "accuracy_b", "diff", "diff_lower", "diff_upper", "p_value", "p_holm",
+                   "verdict"]   # compare's rows are pairs of groups (spec §12), not §3 groups
 OPTIONS = {
     "spiderweb": {"group_by": "base_task", "style": "radar"},
-    "surface": {"views": None, "split_by": "base_task"},
+    "surface": {"views": None, "split_by": "base_task", "mode": "2d"},
     "compression": {"split_by": "base_task", "facet_by": "eval_id", "group_by": "manifold.id", "max_points": 20000},
     "hazard": {"split_by": "none", "bucket_size": 256, "group_by": "eval_id"},
+    "compare": {"group_by": "base_task"},
 }
 
 
@@ -43,7 +46,7 @@ def test_run_signature_and_defaults(name):
 def test_projection_shape(results, name):
     p = results[name]
     assert isinstance(p, Projection) and p.name == name
-    assert set(SPEC_COLUMNS) <= set(p.rows.columns)
+    assert set(COMPARE_COLUMNS if name == "compare" else SPEC_COLUMNS) <= set(p.rows.columns)
     assert p.figures and all(isinstance(f, go.Figure) for _, f in p.figures)
     assert all(isinstance(n, str) and n for n in p.notes)
     assert {"projection", "dataset", "filters", "group_by"} <= set(p.meta)
@@ -185,7 +188,7 @@ def test_compression_draws_at_most_max_facets_and_says_which_are_left_out(syn, m
 def test_every_projection_is_a_declared_spec():
     from app.projections import ProjectionSpec
 
-    assert list(PROJECTIONS) == ["spiderweb", "surface", "compression", "hazard"]   # page order
+    assert list(PROJECTIONS) == ["spiderweb", "surface", "compression", "hazard", "compare"]   # page order
     for name, spec in PROJECTIONS.items():
         assert isinstance(spec, ProjectionSpec) and spec.name == name and spec.path == f"/{name}"
         assert spec.title and spec.help and spec.summary and spec.question and spec.start
@@ -195,7 +198,7 @@ def test_every_projection_is_a_declared_spec():
     assert PROJECTIONS["spiderweb"].format_options("barpng") == {"style": "bars"}
     assert PROJECTIONS["spiderweb"].format_options("json") == {"style": "radar"}
     assert PROJECTIONS["surface"].format_options("png") == {}
-    assert [s.per_eval_mark is not None for s in PROJECTIONS.values()] == [False, True, True, True]
+    assert [s.per_eval_mark is not None for s in PROJECTIONS.values()] == [False, True, True, True, False]
 
 
 def test_a_declaration_that_disagrees_with_run_is_refused():

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from app.engine import archetypes as arc
+from app.findings import spiderweb as arc
 from app.projections import spiderweb
 
 

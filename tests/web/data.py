@@ -24,12 +24,12 @@ def ids() -> list[str]:
     return [eval_id(m, t, s) for m, t, s, _, _ in EVALS]
 
 
-def make_dataset(out: Path, samples: int = 12, seed: int = 3) -> Path:
-    """Write the dataset folder ``out`` and return its dataset.json."""
+def make_dataset(out: Path, samples: int = 12, seed: int = 3, evals: tuple = EVALS) -> Path:
+    """Write the dataset folder ``out`` and return its dataset.json (``evals``: rows like :data:`EVALS`)."""
     rng = np.random.default_rng(seed)
     rows: dict[str, list] = {k: [] for k in ("eval_id", "base_task", "params", "manifold", "outcome",
                                              "completion_tokens", "compressed_bytes", "guess_rate")}
-    for e, (model, template, sampler, _, budget) in enumerate(EVALS):
+    for e, (model, template, sampler, _, budget) in enumerate(evals):
         for task, grid in TASKS.items():
             keys = list(grid)
             points = np.array(np.meshgrid(*[grid[k] for k in keys])).T.reshape(-1, len(keys))
@@ -59,7 +59,7 @@ def make_dataset(out: Path, samples: int = 12, seed: int = 3) -> Path:
                     rows["guess_rate"].append(0.0)
     meta = {"name": "webtest", "title": "Web test data",
             "evals": [{"model": m, "template": t, "sampler": s, "label": f"{m} ({t})", "groups": g,
-                       "max_tokens": b} for m, t, s, g, b in EVALS],
+                       "max_tokens": b} for m, t, s, g, b in evals],
             "tasks": [{"base_task": k, "label": k.title(), "guess_rate": 0.0, "params": list(v)}
                       for k, v in TASKS.items()],
             "provenance": {"source": "tests/web/data.py", "tokens": "exact"}}

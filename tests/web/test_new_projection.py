@@ -62,7 +62,7 @@ def throwaway():
 
 
 def test_the_registry_orders_and_forgets(throwaway):
-    assert list(SPECS) == ["spiderweb", "surface", "compression", "hazard", NAME]  # order 50: after the four
+    assert list(SPECS) == ["spiderweb", "surface", "compression", "hazard", "compare", NAME]  # order 50: after them
     assert PROJECTIONS[NAME].run is run
 
 

@@ -78,7 +78,8 @@ def texts_on_page(components) -> dict[int, str]:
 # ---------------------------------------------------------------- declaration
 def test_the_probe_is_declared_like_the_projections(services):
     assert isinstance(PAGES["probe"], PageSpec)
-    assert [s.name for s in declared_pages()] == ["spiderweb", "surface", "compression", "hazard", "probe"]
+    assert [s.name for s in declared_pages()] == ["spiderweb", "surface", "compression", "hazard", "compare", "probe",
+                                                  "report"]
     assert {n: s.drill_down.kind for n, s in PROJECTIONS.items() if s.drill_down} == {
         "spiderweb": DrillKind.AXIS, "compression": DrillKind.COMPLETION, "surface": DrillKind.CELL,
         "hazard": DrillKind.BIN}

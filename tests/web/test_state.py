@@ -147,7 +147,7 @@ def test_carry_keeps_filters_and_overrides(registry):
 
 def test_state_run_options_name_the_projection_arguments(registry):
     state = decode("surface", {"view": "adding: a x b"}, registry).state
-    assert state.run_options() == {"views": ["adding: a x b"], "split_by": "base_task"}
+    assert state.run_options() == {"views": ["adding: a x b"], "split_by": "base_task", "mode": "2d"}
     assert decode("surface", {}, registry).state.run_options()["views"] is None
     assert isinstance(State("hazard", "x", {}, "failure", {"bucket_size": 5}).identity(), str)
 

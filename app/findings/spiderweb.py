@@ -1,19 +1,27 @@
-"""The seed's four cognitive archetypes, as explicit rules over spiderweb numbers.
+"""Spiderweb findings: the seed's four cognitive archetypes, as explicit rules over the fingerprint's numbers.
 
-The seed names the archetypes by the shape of a fingerprint; the dashboard and
-the CLI must say *why* an eval got its label, so each rule is a threshold on a
-number computed from the per-task rows, and the verdict carries those numbers.
-Rules apply in order; the first that holds wins.
+The seed names the archetypes by the shape of a fingerprint; the dashboard, the CLI
+and the report must say *why* an eval got its label, so each rule is a threshold on a
+number computed from the per-task rows, and the verdict carries those numbers. Rules
+apply in order; the first that holds wins; an eval no rule fits is
+``no_clear_archetype``. Every eval of a selection gets exactly one finding.
+
+The thresholds live here once: the synthetic generator's truth (``app.synth.truth``)
+and the next-steps ranking read them from this module.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+
+from app.findings.base import Finding, link
+
+PROJECTION = "spiderweb"
 
 TRUNCATION_VICTIM_RATE = 0.10
 INEFFICIENT_TOKEN_RATIO = 1.5
@@ -27,10 +35,19 @@ MIN_TASKS_FOR_SHAPE = 3  # a spread over one or two tasks says nothing about sha
 
 ARCHETYPES = ("Truncation Victim", "Inefficient Reasoner", "Task Specialist", "Balanced Generalist")
 NONE = "No clear archetype"
+# the finding kind of each archetype name (the names are what notes and figures print)
+KIND = {
+    "Truncation Victim": "truncation_victim",
+    "Inefficient Reasoner": "inefficient_reasoner",
+    "Task Specialist": "task_specialist",
+    "Balanced Generalist": "balanced_generalist",
+    NONE: "no_clear_archetype",
+}
+# the deployment implication of the user's workflow document, per archetype (the finding's action)
 IMPLICATIONS = {
     "Balanced Generalist": "safe for diverse workloads",
-    "Task Specialist": "use only for its strong tasks",
-    "Truncation Victim": "consider another model or a larger budget",
+    "Task Specialist": "use only for strong tasks",
+    "Truncation Victim": "consider another model",
     "Inefficient Reasoner": "use a large context window",
     NONE: "read the fingerprint task by task",
 }
@@ -48,6 +65,11 @@ class Verdict:
     @property
     def implication(self) -> str:
         return IMPLICATIONS[self.archetype]
+
+    @property
+    def kind(self) -> str:
+        """The finding kind (``task_specialist``…) of this archetype."""
+        return KIND[self.archetype]
 
 
 def _pct(x: float) -> str:
@@ -107,9 +129,10 @@ def classify_all(per_task: pd.DataFrame, overall: pd.DataFrame,
 
     ``per_task``: columns eval_id, center (one row per task); ``overall``: one
     row per eval with its truncation_rate and tokens_mean over all its selected
-    samples; ``reference``: eval_id and tokens_mean of every eval of the dataset
-    on the selection's tasks, so that a single-eval selection is still compared
-    with its peers (defaults to ``overall``).
+    samples (and ``samples``, recorded as the verdict's n when present);
+    ``reference``: eval_id and tokens_mean of every eval of the dataset on the
+    selection's tasks, so that a single-eval selection is still compared with its
+    peers (defaults to ``overall``).
     """
     reference = overall if reference is None or reference.empty else reference
     ref_tokens = reference["tokens_mean"].dropna()
@@ -118,6 +141,46 @@ def classify_all(per_task: pd.DataFrame, overall: pd.DataFrame,
     out = {}
     for eid, rows in per_task.groupby("eval_id", observed=True, sort=False):
         tokens = by_eval.at[eid, "tokens_mean"] if eid in by_eval.index else math.nan
-        out[str(eid)] = classify(str(eid), rows["center"].tolist(), float(by_eval.at[eid, "truncation_rate"]),
-                                 None if pd.isna(tokens) else float(tokens), median)
+        verdict = classify(str(eid), rows["center"].tolist(), float(by_eval.at[eid, "truncation_rate"]),
+                           None if pd.isna(tokens) else float(tokens), median)
+        if "samples" in by_eval.columns:
+            verdict.numbers["samples"] = float(by_eval.at[eid, "samples"])
+        out[str(eid)] = verdict
     return out
+
+
+def finding(verdict: Verdict, label: str | None = None, *, filters: Mapping[str, Any] | None = None,
+            group_by: str = "base_task", truncation: str = "failure") -> Finding:
+    """The verdict as a finding: its sentence, the numbers (with the eval's n), the action and a link.
+
+    ``filters``: the selection's filters; the link opens the spiderweb on them, narrowed to this
+    eval (the page that shows the fingerprint the verdict reads).
+    """
+    e = verdict.eval_id
+    name = f"{label} ({e})" if label else e
+    narrowed = {k: v for k, v in (filters or {}).items()
+                if k not in ("eval_id", "model", "template", "sampler", "groups") and not k.startswith("groups.")}
+    narrowed["eval_id"] = [e]
+    return Finding(
+        kind=verdict.kind, projection=PROJECTION, eval_id=e, base_task=None,
+        text=f"{name}: {verdict.archetype} — {verdict.reason}; {verdict.implication}.",
+        where={"group_by": group_by}, evidence={"archetype": verdict.archetype, "reason": verdict.reason,
+                                                **verdict.numbers},
+        action=verdict.implication,
+        link=link(PROJECTION, narrowed, group_by=None if group_by == "base_task" else group_by,
+                  truncation=None if truncation == "failure" else truncation))
+
+
+def findings(verdicts: Mapping[str, Verdict], labels: Mapping[str, str] | None = None, *,
+             filters: Mapping[str, Any] | None = None, group_by: str = "base_task",
+             truncation: str = "failure") -> list[Finding]:
+    """One finding per eval, in the order of ``verdicts``."""
+    labels = labels or {}
+    return [finding(v, labels.get(e), filters=filters, group_by=group_by, truncation=truncation)
+            for e, v in verdicts.items()]
+
+
+__all__ = ["ARCHETYPES", "GENERALIST_MAX_STD", "GENERALIST_MAX_TRUNCATION", "GENERALIST_MIN_MEAN", "IMPLICATIONS",
+           "INEFFICIENT_MIN_MEAN", "INEFFICIENT_TOKEN_RATIO", "KIND", "MIN_TASKS_FOR_SHAPE", "NONE",
+           "SPECIALIST_MIN_BEST", "SPECIALIST_MIN_STD", "TRUNCATION_VICTIM_RATE", "Verdict", "classify",
+           "classify_all", "finding", "findings"]

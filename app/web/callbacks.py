@@ -31,6 +31,17 @@ from app.web.state import SHOW, decode, encode, parse_query
 log = logging.getLogger(__name__)
 
 
+def _href(page: str, search: str) -> str:
+    """Where a control sends the browser: the page's path (under the URL prefix) and its new query.
+
+    Callbacks navigate by writing the Location's ``href``, not its ``search``: a page whose link was
+    rewritten in place (``canonicalUrl``) leaves the Location holding the old href, and a changed
+    ``search`` alone makes it push that old address back (the change is lost). A new href is pushed as is.
+    """
+    spec = declared(page)
+    return get_relative_path(spec.path if spec is not None else "/") + search
+
+
 def _query_from_controls(base: dict[str, Any], filters: dict[str, Any], truncation: str,
                          option_ids: list[dict], option_values: list[Any]) -> dict[str, Any]:
     query: dict[str, Any] = {}
@@ -51,7 +62,7 @@ def register(app: Dash) -> None:
     """Every shared callback, the filter bar's, and one drill-down per page that declares it."""
 
     @app.callback(
-        Output(ids.LOCATION, "search"), Output(ids.FB_ERROR, "children"),
+        Output(ids.LOCATION, "href"), Output(ids.FB_ERROR, "children"),
         # optional: the probe page has the filter bar but no truncation mode and its own callback (app.web.probe)
         *filter_bar.INPUTS, Input(ids.OPT_TRUNCATION, "value", allow_optional=True), Input(ids.option(ALL), "value"),
         State(ids.option(ALL), "id"), State(ids.VIEW_QUERY, "data", allow_optional=True),
@@ -83,9 +94,9 @@ def register(app: Dash) -> None:
         search = encode(decoded.state, services.registry)
         if search == current_search:
             return no_update, ""
-        return search, ""
+        return _href(page, search), ""
 
-    @app.callback(Output(ids.LOCATION, "search", allow_duplicate=True), Input(ids.SPLIT_SHOW, "value"),
+    @app.callback(Output(ids.LOCATION, "href", allow_duplicate=True), Input(ids.SPLIT_SHOW, "value"),
                   State(ids.SPLIT_SHOWN, "data"), State(ids.VIEW_QUERY, "data"), prevent_initial_call=True)
     def show_split_value(value, shown, current_view):
         """The split picker: same view, another value of the split dimension."""
@@ -97,7 +108,7 @@ def register(app: Dash) -> None:
         query[SHOW] = str(value)
         decoded = decode(page, query, services.registry)
         search = encode(decoded.state, services.registry)
-        return no_update if decoded.notices or search == current_search else search
+        return no_update if decoded.notices or search == current_search else _href(page, search)
 
     @app.callback(
         Output(ids.VIEW_AREA, "children"), Output(ids.NEXT_STEPS, "children"), Output(ids.VIEW_NOTES, "children"),
@@ -130,9 +141,9 @@ def register(app: Dash) -> None:
         Input(ids.VIEW_QUERY, "data"),
     )
 
-    @app.callback(Output(ids.LOCATION, "search", allow_duplicate=True), Input(ids.DATASET_SELECT, "value"),
-                  State(ids.LOCATION, "search"), prevent_initial_call=True)
-    def switch_dataset(name, search):
+    @app.callback(Output(ids.LOCATION, "href", allow_duplicate=True), Input(ids.DATASET_SELECT, "value"),
+                  State(ids.LOCATION, "search"), State(ids.LOCATION, "pathname"), prevent_initial_call=True)
+    def switch_dataset(name, search, pathname):
         """Another dataset: same page, that dataset's defaults (filters rarely carry over).
 
         The select also "changes" when a page is drawn; the dataset already shown keeps its link whole.
@@ -146,7 +157,8 @@ def register(app: Dash) -> None:
             shown = services.registry.default
         if name == shown:
             return no_update
-        return "" if name == services.registry.default else f"?dataset={name}"
+        here = pathname if isinstance(pathname, str) and pathname.startswith("/") else get_relative_path("/")
+        return here + ("" if name == services.registry.default else f"?dataset={name}")
 
     filter_bar.register(app)
     probe.register(app)
@@ -162,10 +174,11 @@ def _register_drill_down(app: Dash, spec: ProjectionSpec) -> None:
     how = spec.drill_down
 
     @app.callback(
-        Output(ids.LOCATION, "pathname", allow_duplicate=True),
-        Output(ids.LOCATION, "search", allow_duplicate=True),
+        Output(ids.LOCATION, "href", allow_duplicate=True),
         Input(ids.graph(spec.name, ALL), "clickData"),
-        State(ids.VIEW_QUERY, "data"),
+        # optional: the set of graphs changes as the target page replaces this one, which triggers this
+        # callback once more where this page's view store is gone (view_query then stops it)
+        State(ids.VIEW_QUERY, "data", allow_optional=True),
         prevent_initial_call=True,
     )
     def drill_down(clicks, view):
@@ -176,11 +189,11 @@ def _register_drill_down(app: Dash, spec: ProjectionSpec) -> None:
         inputs.require(isinstance(points, list))
         target = declared(how.page)
         if not points or not isinstance(points[0], dict) or target is None:
-            return no_update, no_update
+            return no_update
         services = current()
         state = decode(spec.name, parse_query(shown_search), services.registry).state
         index = ctx.triggered_id.get("index", 0) if isinstance(ctx.triggered_id, dict) else 0
         search = drill.search_for(how, state, points[0], index, services)
         if search is None:
-            return no_update, no_update
-        return get_relative_path(target.path), search
+            return no_update
+        return get_relative_path(target.path) + search

@@ -334,7 +334,8 @@ def register(app: Dash) -> None:
     """The probe's callbacks: controls → URL, the listing, and the canonical URL in the address bar."""
 
     @app.callback(
-        Output(ids.LOCATION, "search", allow_duplicate=True), Output(ids.FB_ERROR, "children", allow_duplicate=True),
+        # the Location's href, not its search: see app.web.callbacks._href
+        Output(ids.LOCATION, "href", allow_duplicate=True), Output(ids.FB_ERROR, "children", allow_duplicate=True),
         # optional: the projection pages have the filter bar but not these (their own callback writes their URL)
         *filter_bar.INPUTS, Input(ids.PROBE_OUTCOME, "value", allow_optional=True),
         Input(ids.PROBE_TOKENS_MIN, "value", allow_optional=True),
@@ -356,7 +357,9 @@ def register(app: Dash) -> None:
         if decoded.notices:
             return no_update, " ".join(n.replace("The filter", "Filter") for n in decoded.notices)
         search = encode(decoded.state, services.registry)
-        return (no_update, "") if search == current_view["search"] else (search, "")
+        if search == current_view["search"]:
+            return no_update, ""
+        return get_relative_path(PAGES[PROBE].path) + search, ""
 
     @app.callback(Output(ids.PROBE_AREA, "children"), Input(ids.PROBE_QUERY, "data"))
     def render_probe(data):

@@ -238,7 +238,8 @@ def register(app: Dash) -> None:
     """The report's callbacks: filter bar → URL, the report, and the canonical URL in the address bar."""
 
     @app.callback(
-        Output(ids.LOCATION, "search", allow_duplicate=True), Output(ids.FB_ERROR, "children", allow_duplicate=True),
+        # the Location's href, not its search: see app.web.callbacks._href
+        Output(ids.LOCATION, "href", allow_duplicate=True), Output(ids.FB_ERROR, "children", allow_duplicate=True),
         *filter_bar.INPUTS, State(ids.REPORT_QUERY, "data", allow_optional=True), prevent_initial_call=True,
     )
     def report_filters_to_url(evals, tasks, groups, other, current_view):
@@ -258,7 +259,9 @@ def register(app: Dash) -> None:
         if decoded.notices:
             return no_update, " ".join(n.replace("The filter", "Filter") for n in decoded.notices)
         search = encode(decoded.state, services.registry)
-        return (no_update, "") if search == current_view.get("search") else (search, "")
+        if search == current_view.get("search"):
+            return no_update, ""
+        return get_relative_path(PAGES[REPORT].path) + search, ""
 
     @app.callback(Output(ids.REPORT_AREA, "children"), Input(ids.REPORT_QUERY, "data"))
     def render_report(data):

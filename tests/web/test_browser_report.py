@@ -141,9 +141,11 @@ def test_the_filter_bar_writes_the_url_and_the_report_follows(browser, server):
     groups.send_keys('["arch:moe"]', Keys.ENTER)
     wait_for(browser, lambda: "filters" in query_of(browser), what="the filters in the URL")
     assert json.loads(query_of(browser)["filters"]) == {"groups": [["arch:moe"]]}
-    wait_for(browser, lambda: "beta-moe" in (text(browser, "#report-glance") or ""), what="the one-eval report")
-    assert "Workflow 1" in text(browser, "#report-glance")
-    assert "groups" in text(browser, "#cli-command")
+    def glance() -> str:  # read once per try: the report may be drawn again while the link settles
+        return text(browser, "#report-glance") or ""
+
+    wait_for(browser, lambda: "beta-moe" in glance() and "Workflow 1" in glance(), what="the one-eval report")
+    wait_for(browser, lambda: "groups" in (text(browser, "#cli-command") or ""), what="the report's CLI line")
     assert console_errors(browser) == []
 
 

@@ -52,6 +52,23 @@ def guarded(build: Callable[..., Any]) -> Callable[..., Any]:
     return layout
 
 
+def page_frame(page: str, title: str, summary: str, decoded: Any, registry: Any, body: list[Any]) -> html.Div:
+    """What every page with the filter bar shows around its own ``body``: navbar, title, notices, filter bar.
+
+    ``decoded`` is the page's decoded URL (its state, and the notices saying what was ignored).
+    """
+    state = decoded.state
+    return html.Div([
+        ui.navbar(page, state, registry),
+        dbc.Container([
+            ui.page_head(title, summary),
+            ui.notices(decoded.notices, decoded.info),
+            filter_bar.layout(state, registry.get(state.dataset)),
+            *body,
+        ], fluid=True, className="pb-4"),
+    ], className=f"page page-{page}")
+
+
 @guarded
 def projection_layout(page: str, query: Mapping[str, Any]) -> Any:
     """The whole page for ``query``: notices for what was ignored, controls set to the state."""
@@ -63,22 +80,16 @@ def projection_layout(page: str, query: Mapping[str, Any]) -> Any:
     spec = SPECS[page]
     search = encode(state, registry)
     command = cli_command(state, registry.entry(state.dataset).path, registry.root)
-    return html.Div([
-        ui.navbar(page, state, registry),
-        dbc.Container([
-            ui.page_head(spec.title, spec.summary),
-            ui.notices(decoded.notices, decoded.info),
-            filter_bar.layout(state, ds),
-            ui.options_row(spec, state, ds),
-            ui.actions(command, table_url(get_relative_path("/"), page, search)),
-            dcc.Store(id=ids.VIEW_QUERY, data={"page": page, "search": search}),
-            html.Span(id=ids.CANONICAL_URL, hidden=True),
-            html.Div(id=ids.NEXT_STEPS),
-            dcc.Loading(html.Div(id=ids.VIEW_AREA, className="view-area"), type="default", delay_show=200,
-                        id=ids.VIEW_LOADING),
-            html.Div(id=ids.VIEW_NOTES),
-        ], fluid=True, className="pb-4"),
-    ], className=f"page page-{page}")
+    return page_frame(page, spec.title, spec.summary, decoded, registry, [
+        ui.options_row(spec, state, ds),
+        ui.actions(command, table_url(get_relative_path("/"), page, search)),
+        dcc.Store(id=ids.VIEW_QUERY, data={"page": page, "search": search}),
+        html.Span(id=ids.CANONICAL_URL, hidden=True),
+        html.Div(id=ids.NEXT_STEPS),
+        dcc.Loading(html.Div(id=ids.VIEW_AREA, className="view-area"), type="default", delay_show=200,
+                    id=ids.VIEW_LOADING),
+        html.Div(id=ids.VIEW_NOTES),
+    ])
 
 
 def page_layout(page: str) -> Callable[..., Any]:

@@ -39,7 +39,7 @@ from app.projections.spec import PAGES
 from app.web import components as ui
 from app.web import filter_bar, ids
 from app.web.commands import cli_command
-from app.web.page import guarded
+from app.web.page import guarded, page_frame
 from app.web.services import Services, current
 from app.web.state import State as ViewState
 from app.web.state import decode, encode, parse_query
@@ -275,23 +275,16 @@ def probe_layout(query: Mapping[str, Any]) -> Any:
     decoded = decode(PROBE, query, services.registry)
     state = decoded.state
     registry = services.registry
-    ds = registry.get(state.dataset)
     search = encode(state, registry)
     spec = PAGES[PROBE]
-    return html.Div([
-        ui.navbar(PROBE, state, registry),
-        dbc.Container([
-            ui.page_head(spec.title, spec.summary),
-            ui.notices(decoded.notices, decoded.info),
-            filter_bar.layout(state, ds),
-            _controls(state),
-            ui.actions(cli_command(state, registry.entry(state.dataset).path, registry.root), None),
-            dcc.Store(id=ids.PROBE_QUERY, data={"page": PROBE, "search": search}),
-            html.Span(id=ids.PROBE_CANONICAL_URL, hidden=True),
-            dcc.Loading(html.Div(id=ids.PROBE_AREA, className="probe-area"), type="default", delay_show=200,
-                        id=ids.PROBE_LOADING),
-        ], fluid=True, className="pb-4"),
-    ], className=f"page page-{PROBE}")
+    return page_frame(PROBE, spec.title, spec.summary, decoded, registry, [
+        _controls(state),
+        ui.actions(cli_command(state, registry.entry(state.dataset).path, registry.root), None),
+        dcc.Store(id=ids.PROBE_QUERY, data={"page": PROBE, "search": search}),
+        html.Span(id=ids.PROBE_CANONICAL_URL, hidden=True),
+        dcc.Loading(html.Div(id=ids.PROBE_AREA, className="probe-area"), type="default", delay_show=200,
+                    id=ids.PROBE_LOADING),
+    ])
 
 
 def layout(**query: Any) -> Any:

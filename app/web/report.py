@@ -34,7 +34,7 @@ from app.web import components as ui
 from app.web import filter_bar, ids
 from app.web.cache import view_key
 from app.web.commands import cli_command, display_path
-from app.web.page import guarded
+from app.web.page import guarded, page_frame
 from app.web.redact import redact
 from app.web.routes import figure_url
 from app.web.services import Services, current
@@ -211,21 +211,14 @@ def report_layout(query: Mapping[str, Any]) -> Any:
     decoded = decode(REPORT, query, services.registry)
     state = decoded.state
     registry = services.registry
-    ds = registry.get(state.dataset)
     spec = PAGES[REPORT]
-    return html.Div([
-        ui.navbar(REPORT, state, registry),
-        dbc.Container([
-            ui.page_head(spec.title, spec.summary),
-            ui.notices(decoded.notices, decoded.info),
-            filter_bar.layout(state, ds),
-            ui.actions(cli_command(state, registry.entry(state.dataset).path, registry.root), None),
-            dcc.Store(id=ids.REPORT_QUERY, data={"page": REPORT, "search": encode(state, registry)}),
-            html.Span(id=ids.REPORT_CANONICAL_URL, hidden=True),
-            dcc.Loading(html.Div(id=ids.REPORT_AREA, className="report-area"), type="default", delay_show=200,
-                        id=ids.REPORT_LOADING),
-        ], fluid=True, className="pb-4"),
-    ], className=f"page page-{REPORT}")
+    return page_frame(REPORT, spec.title, spec.summary, decoded, registry, [
+        ui.actions(cli_command(state, registry.entry(state.dataset).path, registry.root), None),
+        dcc.Store(id=ids.REPORT_QUERY, data={"page": REPORT, "search": encode(state, registry)}),
+        html.Span(id=ids.REPORT_CANONICAL_URL, hidden=True),
+        dcc.Loading(html.Div(id=ids.REPORT_AREA, className="report-area"), type="default", delay_show=200,
+                    id=ids.REPORT_LOADING),
+    ])
 
 
 def layout(**query: Any) -> Any:

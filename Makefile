@@ -41,8 +41,8 @@ demo: install  ## regenerate the bundled dataset in data/
 r12: install  ## the benchmark-scale dataset (≈ 8.8 M samples), never committed
 	test -f r12/dataset.json || $(BIN)/python analyze.py demo --out r12 --scale r12
 
-bench: install r12  ## engine vs DuckDB vs a one-pass numpy limit, spec §9; with ~2 KB of text per completion beside r12
-	$(BIN)/python -m bench --dataset r12 --texts-kb 2 --out bench/results.md
+bench: install system-deps r12  ## engine vs DuckDB vs a one-pass numpy limit (spec §9), ~2 KB of text per completion, page speed
+	$(BIN)/python -m bench --dataset r12 --texts-kb 2 --pages --out bench/results.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .cache

@@ -1,5 +1,6 @@
 /* Profile dashboard: browser-side helpers (no network beyond this server).
- *  - fetchFigure: a figure's cached JSON, fetched straight from the server;
+ *  - fetchFigure: a figure's cached JSON, fetched straight from the server (or taken from the view's
+ *    figures that boot.js fetched as the page loaded);
  *  - canonicalUrl: show the canonical URL without adding a history entry;
  *  - addTag: a group tag chip appends an OR item to the groups field;
  *  - delegated clicks: copy link / copy CLI command, PNG download.
@@ -21,11 +22,15 @@
       fetchFigure: async function (src) {
         if (!src) { return window.dash_clientside.no_update; }
         try {
-          const response = await fetch(src, {credentials: "same-origin"});
-          if (!response.ok) {
-            return messageFigure("Could not load this figure (" + response.status + "): reload the page.");
+          // the view's figures, fetched as the page's HTML arrived (boot.js), when this is one of them
+          let figure = window.profileView ? await window.profileView.take(src) : null;
+          if (!figure) {
+            const response = await fetch(src, {credentials: "same-origin"});
+            if (!response.ok) {
+              return messageFigure("Could not load this figure (" + response.status + "): reload the page.");
+            }
+            figure = await response.json();
           }
-          const figure = await response.json();
           window.profileFiguresDrawn = (window.profileFiguresDrawn || 0) + 1;
           return figure;
         } catch (err) {
@@ -91,7 +96,7 @@
       return;
     }
     const png = event.target.closest(".js-png");
-    if (png && window.Plotly) {
+    if (png && window.Plotly && typeof window.Plotly.downloadImage === "function") {
       const card = png.closest(".figure-card");
       const graph = card && card.querySelector(".js-plotly-plot");
       if (graph) {

@@ -8,6 +8,9 @@ measured in a child process that does nothing else.
 the samples (written once, see ``bench.texts``) and measures everything on the dataset that
 declares it; a second table shows open time and peak memory with the texts file and without it
 (they must not grow), and the probe's query times beside a pyarrow read of the same rows.
+
+``--pages`` (``make bench`` passes it) adds the page-speed section: every projection page against
+its floor in headless Chromium, uncached and cached, with each page's server time (``bench.pages``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from app.engine import Dataset
+from bench import pages as page_speed
 from bench import texts as synthetic_texts
 from bench.peer import DuckPeer
 
@@ -191,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--texts-kb", type=float, default=0.0, metavar="K",
                     help="measure with a texts file of about K KB per completion beside the samples (written "
                          "once as texts.parquet; 0: no texts)")
+    ap.add_argument("--pages", action="store_true",
+                    help="also time every projection page against its floor in headless Chromium (bench.pages)")
     ap.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -264,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     if ds.has_text:
         lines += texts_table(ds, plain_meta, meta_path, args, (open_plain, open_engine), peak, probe_times,
                              arrow_times, first_probe, texts_note)
+    if args.pages:
+        lines += ["", *page_speed.section(plain_meta.parent)]
     text = "\n".join(lines) + "\n"
     print(text)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

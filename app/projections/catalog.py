@@ -178,7 +178,7 @@ register_page(PageSpec(
 ))
 
 register_page(PageSpec(
-    name=REPORT, title="Report", order=7,
+    name=REPORT, title="Report", order=7, draws_figures=True,
     question="What does the whole workflow say about these models?",
     start="The user's workflow end to end on the evals you choose: fingerprint, surfaces of the weakest tasks, "
           "compression of the most token-hungry, hazard, and with several evals the comparison; every finding "

@@ -312,6 +312,7 @@ class PageSpec:
     order: int = 100
     question: str = ""  # the overview's "where to start" entry, as for a projection
     start: str = ""
+    draws_figures: bool = False  # its HTML then loads plotly.js at once, as a projection page's does (app.web.boot)
     split: None = field(default=None, init=False)           # read like a projection's: never split
     per_eval_mark: None = field(default=None, init=False)   # never capped per eval
 

@@ -116,8 +116,13 @@ def register(app: Dash) -> None:
         Input(ids.VIEW_QUERY, "data"),
     )
     def render_view(data):
-        """State → cached view → cards (figure JSON is fetched by the browser, see fetchFigure)."""
+        """State → cached view → cards (figure JSON is fetched by the browser, see fetchFigure).
+
+        A page whose layout already holds its view (``filled``: it was in the cache) has nothing to render.
+        """
         page, search = inputs.view_query(data)
+        if data.get("filled") is True:
+            return no_update, no_update, no_update, no_update, no_update
         inputs.require(page in SPECS)
         services = current()
         decoded = decode(page, parse_query(search), services.registry)

@@ -26,6 +26,8 @@ WIDE, MIN_WIDTH = 1600, 1000  # grids wider than WIDE keep their width (and scro
 TEXT_PROPS = ("children", "title", "placeholder", "label")  # the props a page shows as text
 OPTION_TEXT = ("label", "search")  # the text of a dropdown's or radio group's options
 WHOLE_TEXT = (ids.CLI_COMMAND,)  # shown to be copied whole: built from the link, which is bounded itself
+# a spinner appears only once a view or figure has taken this long: a quicker answer shows no flash of one
+SPINNER_DELAY_MS = 200
 
 
 def _cut(value: Any, limit: int) -> Any:
@@ -161,9 +163,12 @@ def options_row(spec: ProjectionSpec, state: State, ds: Dataset) -> dbc.Row:
     return dbc.Row(cols, className="g-3 mb-2 align-items-end options-row")
 
 
-def actions(command: str, csv_href: str | None) -> html.Div:
-    """Copy link, copy CLI command (shown), download CSV (a page without a table passes None: no button)."""
-    csv = [] if csv_href is None else [html.A("Download CSV", id=ids.DOWNLOAD_CSV, href=csv_href, download="",
+def actions(command: str, csv_href: str | None, csv_active: bool = True) -> html.Div:
+    """Copy link, copy CLI command (shown), download CSV (a page without a table passes None: no button;
+    ``csv_active=False``: the button is there but links nowhere, as for a view with nothing to export).
+    """
+    href = csv_href if csv_active else None
+    csv = [] if csv_href is None else [html.A("Download CSV", id=ids.DOWNLOAD_CSV, href=href, download="",
                                               role="button", className="btn btn-outline-secondary btn-sm")]
     return html.Div([
         dbc.ButtonGroup([
@@ -214,7 +219,8 @@ def figure_card(page: str, index: int, title: str | None, src: str, width: int, 
                       className="profile-graph")
     return dbc.Card([header, dbc.CardBody([  # never narrower than designed: wide grids scroll sideways
         dcc.Store(id=ids.figure_src(page, index), data=src),
-        dcc.Loading(graph, type="circle", delay_show=150, overlay_style={"visibility": "visible", "opacity": 0.4}),
+        dcc.Loading(graph, type="circle", delay_show=SPINNER_DELAY_MS,
+                    overlay_style={"visibility": "visible", "opacity": 0.4}),
     ], className="p-1 figure-scroll")], className="mb-3 figure-card")
 
 

@@ -126,10 +126,11 @@ def resolve(services: Services, state: State) -> tuple[State, list[Any]]:
     return state.showing(state.show if state.show in splits else splits[0]), splits
 
 
-def _note_cache(hit: bool, started: float) -> None:
-    """Remember hit/miss and time for the response headers (see app.web.routes)."""
+def _note_cache(hit: bool, started: float, waited: float = 0.0) -> None:
+    """Remember hit/miss, time and time spent waiting for another request's computation (response headers)."""
     g.profile_cache = "hit" if hit and getattr(g, "profile_cache", "hit") == "hit" else "miss"
     g.profile_ms = getattr(g, "profile_ms", 0.0) + (time.perf_counter() - started) * 1000
+    g.profile_wait_ms = getattr(g, "profile_wait_ms", 0.0) + waited * 1000
 
 
 def page_figure_json(figure: Any) -> tuple[str, int, int]:
@@ -193,9 +194,12 @@ def _compute(services: Services, ds: Dataset, state: State, key: str) -> dict[st
     return entries
 
 
-def _cached(services: Services, state: State, suffix: str) -> tuple[Any, str, bool, State, list[Any]]:
+def _cached(services: Services, state: State, suffix: str,
+            compute: bool = True) -> tuple[Any, str, bool, State, list[Any]]:
     """One cached part of a view (its summary, 'fig:0', 'csv'), computing the view on a miss.
 
+    A miss takes the view's lock first (:mod:`app.web.single_flight`): a request that finds
+    another one computing the same view waits for it and reads the cache instead.
     Returns (the part, the view's key, whether it was a hit, the state run, the split values).
     """
     started = time.perf_counter()
@@ -203,10 +207,14 @@ def _cached(services: Services, state: State, suffix: str) -> tuple[Any, str, bo
     run, splits = resolve(services, state)
     key = view_key(run, ds.version)
     value = services.cache.get(f"{key}:{suffix}")
-    hit = value is not None
-    if not hit:
-        value = _compute(services, ds, run, key).get(f"{key}:{suffix}")
-    _note_cache(hit, started)
+    hit, waited = value is not None, 0.0
+    if not hit and compute:
+        with services.locks.hold(key) as waited:
+            value = services.cache.get(f"{key}:{suffix}")  # computed by another request meanwhile?
+            hit = value is not None
+            if not hit:
+                value = _compute(services, ds, run, key).get(f"{key}:{suffix}")
+    _note_cache(hit, started, waited)
     return value, key, hit, run, splits
 
 
@@ -214,6 +222,12 @@ def view(services: Services, state: State) -> View:
     """The view's summary, computing and caching the whole view on a miss."""
     summary, key, hit, run, splits = _cached(services, state, "summary")
     return View(key, ViewSummary.from_json(summary), hit, run, splits)
+
+
+def cached_view(services: Services, state: State) -> View | None:
+    """The view's summary if the cache has it (nothing is computed): a page then lays it out at once."""
+    summary, key, hit, run, splits = _cached(services, state, "summary", compute=False)
+    return View(key, ViewSummary.from_json(summary), hit, run, splits) if hit else None
 
 
 def part(services: Services, state: State, suffix: str) -> str | None:

@@ -8,7 +8,7 @@ import dash
 from dash import Dash, html
 from flask import Flask
 
-from app.web import auth, callbacks, ids, routes, security
+from app.web import auth, boot, callbacks, ids, routes, security
 from app.web.cache import make_cache
 from app.web.registry import Registry
 from app.web.services import Services, attach
@@ -25,12 +25,13 @@ def create_app(settings: Settings | None = None) -> Dash:
     server = Flask("app.web")
     registry = Registry(settings.data)
     attach(server, Services(settings, registry, make_cache(server, settings)))
-    app = Dash(
+    app = boot.ProfileDash(
         __name__,
         server=server,  # type: ignore[arg-type]  # Dash's stubs omit the Flask server it accepts
         use_pages=True,
         pages_folder=str(PAGES_FOLDER),
         assets_folder=str(ASSETS_FOLDER),
+        assets_ignore=boot.ASSETS_IGNORE,
         url_base_pathname=settings.url_base_pathname,
         title="Profile",
         update_title=None,  # type: ignore[arg-type]  # None turns the "Updating…" title off

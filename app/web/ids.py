@@ -35,7 +35,7 @@ CLI_COMMAND = "cli-command"
 DOWNLOAD_CSV = "download-csv"
 
 # the view: its state, where it is drawn, and what comes with it
-VIEW_QUERY = "view-query"  # Store {"page", "search"}: the page's canonical query
+VIEW_QUERY = "view-query"  # Store {"page", "search", "filled"}: the page's canonical query; filled: view laid out
 CANONICAL_URL = "canonical-url"
 VIEW_AREA = "view-area"
 VIEW_LOADING = "view-loading"

@@ -282,8 +282,8 @@ def probe_layout(query: Mapping[str, Any]) -> Any:
         ui.actions(cli_command(state, registry.entry(state.dataset).path, registry.root), None),
         dcc.Store(id=ids.PROBE_QUERY, data={"page": PROBE, "search": search}),
         html.Span(id=ids.PROBE_CANONICAL_URL, hidden=True),
-        dcc.Loading(html.Div(id=ids.PROBE_AREA, className="probe-area"), type="default", delay_show=200,
-                    id=ids.PROBE_LOADING),
+        dcc.Loading(html.Div(id=ids.PROBE_AREA, className="probe-area"), type="default",
+                    delay_show=ui.SPINNER_DELAY_MS, id=ids.PROBE_LOADING),
     ])
 
 

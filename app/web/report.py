@@ -216,8 +216,8 @@ def report_layout(query: Mapping[str, Any]) -> Any:
         ui.actions(cli_command(state, registry.entry(state.dataset).path, registry.root), None),
         dcc.Store(id=ids.REPORT_QUERY, data={"page": REPORT, "search": encode(state, registry)}),
         html.Span(id=ids.REPORT_CANONICAL_URL, hidden=True),
-        dcc.Loading(html.Div(id=ids.REPORT_AREA, className="report-area"), type="default", delay_show=200,
-                    id=ids.REPORT_LOADING),
+        dcc.Loading(html.Div(id=ids.REPORT_AREA, className="report-area"), type="default",
+                    delay_show=ui.SPINNER_DELAY_MS, id=ids.REPORT_LOADING),
     ])
 
 

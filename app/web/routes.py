@@ -8,8 +8,10 @@ multi-worker test sees one worker serve what another computed.
 
 from __future__ import annotations
 
+import json
 import time
 
+from dash import get_relative_path
 from flask import Flask, Response, g, jsonify, request
 
 from app.engine.bounded_json import shown
@@ -20,7 +22,7 @@ from app.web import compute
 from app.web.health import report as health_report
 from app.web.redact import redact
 from app.web.services import current
-from app.web.state import State, decode, parse_query
+from app.web.state import State, decode, encode, parse_query
 
 API = "_profile"
 
@@ -28,6 +30,11 @@ API = "_profile"
 def figure_url(prefix: str, page: str, index: int, search: str) -> str:
     """Where the browser fetches figure ``index`` of a view (pre-encoded JSON from the cache)."""
     return f"{prefix}{API}/figure/{page}/{index}.json{search}"
+
+
+def view_figures_url(prefix: str, page: str, search: str) -> str:
+    """Every figure of the view a page's URL shows, as one JSON document (fetched as the page loads, app.web.boot)."""
+    return f"{prefix}{API}/view/{page}.json{search}"
 
 
 def table_url(prefix: str, page: str, search: str) -> str:
@@ -95,15 +102,54 @@ def register(server: Flask, prefix: str) -> None:
 
     server.add_url_rule(f"{prefix}{API}/table/<page>.csv", "profile_table", table)
 
+    def view_figures(page: str) -> Response:
+        """``{"figures": {figure URL: figure}}`` for the view a page's URL shows, read as the page reads it.
+
+        The query is decoded leniently, as the page does (what it ignores, it says on the page), and
+        the keys are the figure URLs the page's cards will name, so ``fetchFigure`` finds each one
+        here. Anything that keeps the view from being drawn gives no figures: the page itself says why.
+        """
+        if page not in SPECS:
+            return _text(f"unknown page {shown(page)}", 404)
+        services = current()
+        figures: list[str] = []
+        try:
+            state = decode(page, parse_query(request.query_string.decode("utf-8", "replace")),
+                           services.registry).state
+            summary = compute.view(services, state).summary
+        except InputError:
+            summary = None
+        if summary is not None and summary.status is compute.ViewStatus.OK:
+            search = encode(state, services.registry)
+            for index in range(len(summary.figures)):
+                text = compute.part(services, state, f"fig:{index}")
+                if text is not None:
+                    figures.append(f"{json.dumps(figure_url(get_relative_path('/'), page, index, search))}:{text}")
+        return Response('{"figures":{' + ",".join(figures) + "}}", mimetype="application/json",
+                        headers={"Cache-Control": "no-store"})
+
+    server.add_url_rule(f"{prefix}{API}/view/<page>.json", "profile_view_figures", view_figures)
+
     @server.before_request
     def _start_clock() -> None:
         g.profile_started = time.perf_counter()
 
     @server.after_request
-    def _cache_headers(response: Response) -> Response:
+    def _timing_headers(response: Response) -> Response:
+        """``Server-Timing`` on every response (app: the whole request); on those that read the view cache
+        also ``view`` (hit or miss, and the time it took) and ``wait`` (time spent waiting for another
+        request computing the same view), with ``X-Profile-Cache``: how the page-speed benchmark and the
+        multi-worker tests see where time went.
+        """
+        started = getattr(g, "profile_started", None)
+        if started is None:
+            return response
+        timings = []
         if getattr(g, "profile_cache", None):
-            total = (time.perf_counter() - g.profile_started) * 1000
             response.headers["X-Profile-Cache"] = g.profile_cache
-            response.headers["Server-Timing"] = (f"view;desc={g.profile_cache};dur={g.profile_ms:.2f}, "
-                                                 f"app;dur={total:.2f}")
+            timings.append(f"view;desc={g.profile_cache};dur={g.profile_ms:.2f}")
+            if getattr(g, "profile_wait_ms", 0.0):
+                timings.append(f"wait;dur={g.profile_wait_ms:.2f}")
+        timings.append(f"app;dur={(time.perf_counter() - started) * 1000:.2f}")
+        response.headers["Server-Timing"] = ", ".join(timings)
         return response

@@ -7,13 +7,14 @@ except what is meant to be: the opened datasets and the cache.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Flask, current_app
 
 from app.web.cache import ViewCache
 from app.web.registry import Registry
 from app.web.settings import Settings
+from app.web.single_flight import ComputeLocks, lock_folder
 
 EXTENSION = "profile"
 
@@ -25,6 +26,11 @@ class Services:
     settings: Settings
     registry: Registry
     cache: ViewCache  # get/set/set_many; a cache that is down is a miss (app.web.cache)
+    locks: ComputeLocks = field(default=None)  # type: ignore[assignment]  # set from the settings below
+
+    def __post_init__(self) -> None:
+        if self.locks is None:  # one computation per view across this server's workers (app.web.single_flight)
+            object.__setattr__(self, "locks", ComputeLocks(lock_folder(self.settings.cache_dir)))
 
 
 def attach(server: Flask, services: Services) -> None:

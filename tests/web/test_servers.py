@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import shutil
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -72,3 +74,24 @@ def test_url_prefix_and_several_datasets(web_data, tmp_path, browser):
         open_page(browser, url + "surface?dataset=../first")
         assert "Unknown dataset" in text(browser, "#notices")
         assert console_errors(browser) == []
+
+
+def test_two_workers_asked_for_one_new_view_compute_it_once(web_data, tmp_path):
+    """The page's early fetch and its render callback ask for a view together: one computes, one waits."""
+    env = {"PROFILE_DATA": str(web_data), "CACHE_DIR": str(tmp_path / "cache")}
+    with gunicorn(env, tmp_path) as (base, _):
+        for size in (57, 58, 59):
+            urls = [f"{base}_profile/view/hazard.json?bucket_size={size}",
+                    f"{base}_profile/figure/hazard/0.json?bucket_size={size}"]
+            together = threading.Barrier(len(urls))
+
+            def get(url: str, together: threading.Barrier = together) -> requests.Response:
+                together.wait()
+                return requests.get(url, headers={"Connection": "close"}, timeout=60)
+
+            with ThreadPoolExecutor(len(urls)) as pool:
+                answers = list(pool.map(get, urls))
+            assert [a.status_code for a in answers] == [200, 200]
+            assert sorted(a.headers["X-Profile-Cache"] for a in answers) == ["hit", "miss"]
+        computed = (tmp_path / "gunicorn.log").read_text().count("computed hazard in")
+        assert computed == 3, f"{computed} computations of 3 views"

@@ -1,7 +1,9 @@
-"""Layout pieces every figure shares: titles, fonts, legend-only keys, number formats.
+"""Layout pieces every figure shares (titles, fonts, legend-only keys, number formats, subplot grids), and
+:func:`assemble`, the one place a figure is made from them.
 
-Kept here so the four builders look like one product and a PNG exported from
-the CLI reads like the page it came from.
+Kept here so the builders look like one product and a PNG exported from the CLI reads like
+the page it came from. Builders write traces and layout as plain dicts and wrap them once:
+growing a ``go.Figure`` step by step validated and copied the figure again at every step.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence, TypeVar
 
+import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from app.bounds import MAX_NAME_CHARS, MAX_TEXT_CHARS
 
@@ -22,6 +26,8 @@ MIN_WIDTH, MIN_HEIGHT = 1200, 800
 # always keeps at least half the width; a budget further out becomes a label at the right edge instead.
 BUDGET_REACH = 2.0
 AXIS_PAD = 1.04   # room after the last dot or budget line, so neither sits on the frame
+# A legend in rows under the plot, for figures whose plot needs the full width (grids, hazard, compare)
+BOTTOM_LEGEND: dict[str, Any] = dict(orientation="h", x=0, xanchor="left", y=0, yanchor="bottom", yref="container")
 
 
 def wrap(text: str, width: int = 150) -> str:
@@ -36,33 +42,73 @@ def wrap(text: str, width: int = 150) -> str:
     return "<br>".join(lines + [line])
 
 
-def base_layout(fig: go.Figure, *, title: str, subtitle: str | None, width: int, height: int,
-                legend_title: str | None = None, top: int = 110, bottom: int = 80, right: int = 40) -> go.Figure:
-    """White background, readable fonts, fixed pixel size (≥ 1200×800 for PNG export)."""
+# The page look, resolved to its dict once: naming it ("plotly_white") on a figure makes plotly look it up,
+# deep-copy and validate the whole template again for every figure (~70 ms of a dashboard view).
+TEMPLATE: dict[str, Any] = pio.templates["plotly_white"].to_plotly_json()
+# go.Figure validates every property it is given unless told not to: at r12, 25 ms against 8 ms for the
+# 64-eval spiderweb, 190 against 45 ms for the hazard figure, 250 against 90 ms for a compression figure.
+# The builders write plain dicts; tests/figures/test_figures_valid.py rebuilds every builder's figure with
+# validation on and checks it draws the same, which is what keeps skipping it here safe.
+VALIDATE = False
+# Layout lists of items; plotly leaves one out of the figure when it is empty, and so does assemble
+ITEM_LISTS = frozenset({"annotations", "shapes", "images", "updatemenus", "sliders", "selections"})
+
+
+def assemble(data: Iterable[Mapping[str, Any]], layout: Mapping[str, Any]) -> go.Figure:
+    """The one place a figure is made: its traces and layout, written as plain dicts, wrapped once.
+
+    Builders assemble the whole figure as data and hand it over here, instead of growing a
+    ``go.Figure`` step by step (each ``update_layout``, ``add_trace`` or ``make_subplots`` runs
+    plotly's validators and copies again). An empty list of annotations or shapes is left out,
+    as plotly leaves it out, so a figure reads the same whichever way it was made.
+    """
+    kept = {key: value for key, value in layout.items() if not (key in ITEM_LISTS and not value)}
+    return go.Figure(data=list(data), layout=kept, _validate=VALIDATE)
+
+
+def merged(base: Mapping[str, Any], *updates: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``updates`` laid over it: nested dicts merge key by key, anything else replaces.
+
+    What ``update_layout`` does to a figure's layout, for layouts that are still dicts.
+    """
+    out = dict(base)
+    for update in updates:
+        for key, value in update.items():
+            if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+                out[key] = merged(out[key], value)
+            else:
+                out[key] = value
+    return out
+
+
+def page_layout(*, title: str, subtitle: str | None, width: int, height: int, legend_title: str | None = None,
+                top: int = 110, bottom: int = 80, right: int = 40) -> dict[str, Any]:
+    """The layout every figure shares: white background, readable fonts, fixed pixel size (≥ 1200×800 for PNGs)."""
     height = max(MIN_HEIGHT, int(height))
     title = short(title, MAX_TEXT_CHARS)
     sub = wrap(short(subtitle, MAX_TEXT_CHARS)) if subtitle else ""
     top += 18 * sub.count("<br>")
-    fig.update_layout(
-        template="plotly_white",
-        font=FONT,
+    legend: dict[str, Any] = dict(font=dict(size=13), bgcolor="rgba(255,255,255,0.85)", bordercolor="#cccccc",
+                                  borderwidth=1, groupclick="togglegroup")
+    if legend_title:
+        legend["title"] = dict(text=legend_title)
+    return dict(
+        template=TEMPLATE,
+        font=dict(FONT),
         title=dict(text=f"<b>{title}</b>", subtitle=dict(text=sub, font=dict(size=14, color="#444444")),
                    x=0.01, xanchor="left", yref="container", y=1 - 14 / height, yanchor="top",
                    font=dict(size=20)),
         width=max(MIN_WIDTH, int(width)),
         height=height,
         margin=dict(l=80, r=right, t=top, b=bottom),
-        legend=dict(title=dict(text=legend_title) if legend_title else None, font=dict(size=13),
-                    bgcolor="rgba(255,255,255,0.85)", bordercolor="#cccccc", borderwidth=1,
-                    groupclick="togglegroup"),
+        legend=legend,
         hoverlabel=dict(font=dict(size=13)),
     )
-    return fig
 
 
 def legend_key(name: str, *, kind: str = "marker", color: str = "#777777", symbol: str = "circle",
                dash: str = "solid", legendgroup: str | None = None, polar: bool = False,
-               fill: str | None = None, size: int = 11) -> go.Scatter | go.Scatterpolar:
+               fill: str | None = None, size: int = 11) -> dict[str, Any]:
     """A trace with no data: a legend entry explaining a mark that has no series of its own."""
     common: dict[str, Any] = dict(name=name, showlegend=True, hoverinfo="skip", legendgroup=legendgroup or name)
     if kind == "line":
@@ -73,8 +119,17 @@ def legend_key(name: str, *, kind: str = "marker", color: str = "#777777", symbo
         style = dict(mode="markers", marker=dict(color=color, symbol=symbol, size=size,
                                                  line=dict(color="#333333", width=1)))
     if polar:
-        return go.Scatterpolar(r=[None], theta=[None], **common, **style)
-    return go.Scatter(x=[None], y=[None], **common, **style)
+        return dict(type="scatterpolar", r=[None], theta=[None], **common, **style)
+    return dict(type="scatter", x=[None], y=[None], **common, **style)
+
+
+def text_of(values: Any) -> list[str]:
+    """Numbers for a trace's ``text`` (a hover template formats them, ``%{text:.3f}``), as strings.
+
+    Strings are what plotly's validator always made of them, so the figure's JSON is the same
+    whether it was validated or assembled as dicts.
+    """
+    return [str(v) for v in np.asarray(values).tolist()]
 
 
 def pct(x: Any, digits: int = 1) -> str:
@@ -143,16 +198,65 @@ def subplot_grid(rows: int, cols: int, *, horizontal_spacing: float | None = Non
                 layout["xaxis" + xa[1:]].update(matches=subplot_axes(rows, c + 1, cols)[0], showticklabels=False)
             cells.append((x, y))
 
-    def title(text: str, x: list[float], y: list[float], edge: str) -> dict[str, Any]:
-        where = (dict(x=sum(x) / 2, y=y[1], xanchor="center", yanchor="bottom") if edge == "top" else
-                 dict(x=x[1], y=sum(y) / 2, xanchor="left", yanchor="middle", textangle=90))
-        return dict(text=text, xref="paper", yref="paper", showarrow=False, font=dict(size=16), **where)
-
     layout["annotations"] = (
-        [title(t, *cell, "top") for t, cell in zip(subplot_titles, cells) if t]
-        + [title(t, *cells[c], "top") for c, t in enumerate(column_titles) if t]
-        + [title(t, *cells[r * cols + cols - 1], "right") for r, t in enumerate(row_titles) if t])
+        [subplot_title(t, *cell) for t, cell in zip(subplot_titles, cells) if t]
+        + [subplot_title(t, *cells[c]) for c, t in enumerate(column_titles) if t]
+        + [subplot_title(t, *cells[r * cols + cols - 1], edge="right") for r, t in enumerate(row_titles) if t])
     return layout
+
+
+def subplot_title(text: str, x: Sequence[float], y: Sequence[float], *, edge: str = "top",
+                  font: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A subplot's title where make_subplots puts it: centred over the cell (``top``) or beside it (``right``)."""
+    where = (dict(x=sum(x) / 2, y=y[1], xanchor="center", yanchor="bottom") if edge == "top" else
+             dict(x=x[1], y=sum(y) / 2, xanchor="left", yanchor="middle", textangle=90))
+    return dict(text=text, xref="paper", yref="paper", showarrow=False, font=dict(font or {"size": 16}), **where)
+
+
+@dataclass(frozen=True)
+class SubplotDomains:
+    """Where make_subplots puts each cell of a grid with unequal rows or columns, as plain numbers.
+
+    The arithmetic is make_subplots' own, step for step (so the domains are the same floats),
+    without its validating object model. Cells are counted from the top-left, both from 1.
+    """
+
+    widths: tuple[float, ...]     # column widths, left to right
+    heights: tuple[float, ...]    # row heights, bottom row first (make_subplots keeps them so)
+    horizontal_spacing: float
+    vertical_spacing: float
+
+    def cell(self, row: int, col: int, colspan: int = 1) -> tuple[list[float], list[float]]:
+        """(x domain, y domain) of the cell at (row, col) spanning ``colspan`` columns."""
+        h, v = self.horizontal_spacing, self.vertical_spacing
+        c, last, r = col - 1, col + colspan - 2, row - 1
+        from_bottom = len(self.heights) - 1 - r
+        x0 = sum(self.widths[:c]) + c * h
+        x1 = sum(self.widths[:last]) + last * h + self.widths[last]
+        y0 = sum(self.heights[:from_bottom]) + from_bottom * v
+        y1 = y0 + self.heights[-1 - r]
+        return [max(0.0, x0), min(1.0, x1)], [min(max(y0, 0.0), 1.0), min(max(y1, 0.0), 1.0)]
+
+
+def subplot_domains(rows: int, cols: int, *, row_heights: Sequence[float] | None = None,
+                    column_widths: Sequence[float] | None = None, horizontal_spacing: float | None = None,
+                    vertical_spacing: float | None = None) -> SubplotDomains:
+    """The cells ``make_subplots(rows, cols, row_heights=..., column_widths=..., ...)`` would lay out.
+
+    ``row_heights`` and ``column_widths`` are relative (top row and left column first), as there;
+    the default spacings are make_subplots' without subplot titles.
+    """
+    h = 0.2 / cols if horizontal_spacing is None else horizontal_spacing
+    v = 0.3 / rows if vertical_spacing is None else vertical_spacing
+    if column_widths is None:
+        widths = [(1.0 - h * (cols - 1)) / cols] * cols
+    else:
+        widths = [(1.0 - h * (cols - 1)) * (w / float(sum(column_widths))) for w in column_widths]
+    if row_heights is None:
+        heights = [(1.0 - v * (rows - 1)) / rows] * rows
+    else:
+        heights = [(1.0 - v * (rows - 1)) * (k / float(sum(row_heights))) for k in row_heights]
+    return SubplotDomains(tuple(widths), tuple(reversed(heights)), h, v)
 
 
 def subplot_axes(row: int, col: int, cols: int) -> tuple[str, str]:

@@ -16,7 +16,17 @@ import plotly.graph_objects as go
 
 from app.engine.stats import EQUIVALENCE_MARGIN, VERDICTS
 from app.figures import palette
-from app.figures.common import axis_label, base_layout, legend_key, short, subplot_axes, subplot_grid
+from app.figures.common import (
+    BOTTOM_LEGEND,
+    assemble,
+    axis_label,
+    legend_key,
+    merged,
+    page_layout,
+    short,
+    subplot_axes,
+    subplot_grid,
+)
 
 ROW_PX = 24          # height of one group's row in a panel
 PANEL_MIN_PX = 160   # a panel with few groups still has room for its title and axis
@@ -103,12 +113,9 @@ def build(rows: pd.DataFrame, *, group: str, pairs: Sequence[tuple[str, str, str
         text="accuracy difference a − b (dot) with its 95% Newcombe interval (whiskers)")
     for index, ann in enumerate(layout["annotations"]):   # titles sit on their panel's redistributed top
         ann["y"] = layout["yaxis" + subplot_axes(index + 1, 1, 1)[1][1:]]["domain"][1]
-    traces += [legend_key(VERDICT_NAMES[v], color=palette.VERDICT_COLORS[v], legendgroup=v).to_plotly_json()
-               for v in VERDICTS]
+    traces += [legend_key(VERDICT_NAMES[v], color=palette.VERDICT_COLORS[v], legendgroup=v) for v in VERDICTS]
     layout["shapes"] = shapes
-    fig = go.Figure(data=traces, layout=layout)
-    base_layout(fig, title=title, subtitle=subtitle, width=1200, height=total + 260,
-                legend_title="verdict", bottom=110)
-    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="bottom", yref="container"),
-                      meta={"projection": "compare"})
-    return fig
+    layout = merged(layout, page_layout(title=title, subtitle=subtitle, width=1200, height=total + 260,
+                                        legend_title="verdict", bottom=110),
+                    {"legend": BOTTOM_LEGEND, "meta": {"projection": "compare"}})
+    return assemble(traces, layout)

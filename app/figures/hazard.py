@@ -15,11 +15,22 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from app.bounds import BUCKET_SIZE_DEFAULT, MAX_NAME_CHARS
 from app.figures import palette
-from app.figures.common import base_layout, legend_key, short, shown_names, token_axis, tokens_title
+from app.figures.common import (
+    BOTTOM_LEGEND,
+    assemble,
+    legend_key,
+    merged,
+    page_layout,
+    short,
+    shown_names,
+    subplot_domains,
+    subplot_title,
+    token_axis,
+    tokens_title,
+)
 from app.findings import hazard as findings_hazard
 
 MIN_AT_RISK = findings_hazard.MIN_AT_RISK   # bins with fewer samples still running are not drawn (nor read)
@@ -58,15 +69,9 @@ def build(table: pd.DataFrame, *, series: str | None, labels: Mapping[Any, str],
     keys = list(labels)
     colors = palette.series_colors(keys)
     n_ev = len(events)
-    fig = make_subplots(rows=2, cols=n_ev, specs=[[{}] * n_ev, [{"colspan": n_ev}] + [None] * (n_ev - 1)],
-                        row_heights=[0.5, 0.5], vertical_spacing=0.14, horizontal_spacing=0.05,
-                        subplot_titles=[f"<b>{EVENT_TITLES[e]}</b>: cumulative incidence" for e in events]
-                        + [f"<b>failure hazard</b> per {bucket_size}-token bin "
-                           f"(incorrect + invalid ÷ samples still running)"])
-    for ann, e in zip(fig.layout.annotations, events):
-        ann.font = dict(color=palette.OUTCOME_COLORS[e], size=15)
-    # Traces, lines and labels are collected and added in one call each: per-call plotly overhead
-    # times 64 evals × 5 traces is most of a second.
+    layout = _grid(events, bucket_size)
+    # Traces, lines and labels are collected as plain dicts and the figure is made once at the end:
+    # per-call plotly overhead times 64 evals × 5 traces is most of a second.
     traces: list[tuple[int, int, dict[str, Any]]] = []
     parts = {None: table} if series is None else {k: g for k, g in table.groupby(series, sort=False, observed=True)}
     x_max = 0
@@ -102,7 +107,7 @@ def build(table: pd.DataFrame, *, series: str | None, labels: Mapping[Any, str],
     budgets_drawn: dict[str, int] = {k: int(v) for k, v in (budgets or {}).items() if v}
     top = max(y_max, 0.05) * 1.25
     n_bins = int(table["bin"].max()) + 1 if len(table) else 0
-    hx, hy = "x" + str(n_ev + 1), "y" + str(n_ev + 1)   # the hazard panel's axes
+    hx, hy = _panel_axes(2, 1, n_ev)   # the hazard panel's axes
     notes: list[dict[str, Any]] = []
     if n_bins < 4:   # an honest empty state instead of a lone dot
         notes.append(dict(x=0.5, y=0.5, xref=f"{hx} domain", yref=f"{hy} domain", showarrow=False,
@@ -124,8 +129,7 @@ def build(table: pd.DataFrame, *, series: str | None, labels: Mapping[Any, str],
     shapes = []
     for b in distinct:
         for r, c in panels:
-            sub = fig.get_subplot(r, c)
-            xa, ya = sub.xaxis.plotly_name.replace("axis", ""), sub.yaxis.plotly_name.replace("axis", "")
+            xa, ya = _panel_axes(r, c, n_ev)
             shapes.append(dict(type="line", x0=b, x1=b, xref=xa, y0=0, y1=1, yref=f"{ya} domain", layer="below",
                                line=dict(color="#666666", dash="dash", width=1.3)))
         owners = [k for k, v in budgets_drawn.items() if v == b]
@@ -141,7 +145,7 @@ def build(table: pd.DataFrame, *, series: str | None, labels: Mapping[Any, str],
                 meta={"kind": "budget", "eval": k, "max_tokens": b},
                 hovertemplate=f"<b>{k}</b><br>max_tokens {b:,}<extra></extra>")))
     if axis.beyond:
-        notes += _budgets_beyond(axis.edge_label(), panels, fig, hy=hy)
+        notes += _budgets_beyond(axis.edge_label(), [_panel_axes(r, c, n_ev) for r, c in panels], hy=hy)
         far = [(k, v) for k, v in budgets_drawn.items() if v in axis.beyond]
         for i, (k, b) in enumerate(sorted(far, key=lambda kv: kv[1])):
             color = (budget_colors or {}).get(k, "#666666")
@@ -152,41 +156,64 @@ def build(table: pd.DataFrame, *, series: str | None, labels: Mapping[Any, str],
                 meta={"kind": "budget", "eval": k, "max_tokens": b, "beyond": True},
                 hovertemplate=f"<b>{k}</b><br>max_tokens {b:,}, past the longest completion "
                               f"(axis ends at {axis.upper:,.0f})<extra></extra>")))
-    fig.add_traces([t for _, _, t in traces], rows=[r for r, _, _ in traces], cols=[c for _, c, _ in traces])
-    fig.update_layout(shapes=shapes, annotations=list(fig.layout.annotations) + notes)
-    fig.update_xaxes(range=[0, axis.upper], tickformat="~s", showgrid=True)
-    fig.update_xaxes(title_text=tokens_title("completion tokens", tokens_estimated), row=2, col=1)
-    for c in range(1, n_ev + 1):
-        fig.update_xaxes(title_text=tokens_title("tokens", tokens_estimated), row=1, col=c)
-    fig.update_yaxes(range=[0, 1], tickformat=".0%", row=1)
-    fig.update_yaxes(title_text="share of samples", row=1, col=1)
-    fig.update_yaxes(range=[0, top * 1.08], title_text="failure hazard", row=2, col=1)
     if distinct or not axis.beyond:
-        fig.add_trace(legend_key("dashed line ▼: token budget (max_tokens) of the eval in that colour", kind="line",
-                                 color="#666666", dash="dash", legendgroup="_budget"), row=2, col=1)
+        traces.append((2, 1, legend_key("dashed line ▼: token budget (max_tokens) of the eval in that colour",
+                                         kind="line", color="#666666", dash="dash", legendgroup="_budget")))
     if axis.beyond:
-        fig.add_trace(legend_key("at the right edge: a budget far past the longest completion (not to scale)",
-                                 kind="marker", symbol="triangle-right", color="#666666",
-                                 legendgroup="_budget_beyond"), row=2, col=1)
-    fig.add_trace(legend_key(f"bins with < {MIN_AT_RISK} samples at risk are not drawn", kind="line",
-                             color="rgba(0,0,0,0)", legendgroup="_note"), row=2, col=1)
-    base_layout(fig, title=title, subtitle=subtitle, width=1500, height=1000,
-                legend_title="series (click to hide)", top=130)
-    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="bottom", yref="container"),
-                      margin=dict(b=90 + 22 * (1 + len(keys) // 3)), meta={"projection": "hazard"})
-    return fig
+        traces.append((2, 1, legend_key("at the right edge: a budget far past the longest completion (not to scale)",
+                                         kind="marker", symbol="triangle-right", color="#666666",
+                                         legendgroup="_budget_beyond")))
+    traces.append((2, 1, legend_key(f"bins with < {MIN_AT_RISK} samples at risk are not drawn", kind="line",
+                                    color="rgba(0,0,0,0)", legendgroup="_note")))
+    for r, c in panels:
+        xa, ya = _panel_axes(r, c, n_ev)
+        layout["xaxis" + xa[1:]].update(range=[0, axis.upper], tickformat="~s", showgrid=True,
+                                        title=dict(text=tokens_title("tokens" if r == 1 else "completion tokens",
+                                                                     tokens_estimated)))
+        if r == 1:
+            layout["yaxis" + ya[1:]].update(range=[0, 1], tickformat=".0%")
+        else:
+            layout["yaxis" + ya[1:]].update(range=[0, top * 1.08], title=dict(text="failure hazard"))
+    layout["yaxis"]["title"] = dict(text="share of samples")
+    layout["annotations"] += notes
+    layout = merged(layout, {"shapes": shapes},
+                    page_layout(title=title, subtitle=subtitle, width=1500, height=1000,
+                                legend_title="series (click to hide)", top=130),
+                    {"legend": BOTTOM_LEGEND, "margin": dict(b=90 + 22 * (1 + len(keys) // 3)),
+                     "meta": {"projection": "hazard"}})
+    return assemble([{**t, **dict(zip(("xaxis", "yaxis"), _panel_axes(r, c, n_ev)))} for r, c, t in traces], layout)
 
 
-def _budgets_beyond(text: str, panels: list[tuple[int, int]], fig: go.Figure, *, hy: str) -> list[dict[str, Any]]:
-    """``budget 32,768 →`` at the right edge of every panel: the budget exists, but far past the data.
+def _panel_axes(row: int, col: int, n_events: int) -> tuple[str, str]:
+    """(xaxis, yaxis) references of a panel: the event panels of row 1 count from 1, the hazard panel is next."""
+    k = col if row == 1 else n_events + 1
+    return ("x", "y") if k == 1 else (f"x{k}", f"y{k}")
+
+
+def _grid(events: Sequence[str], bucket_size: int) -> dict[str, Any]:
+    """One cumulative-incidence panel per event on top, titled in its outcome's colour; the hazard across beneath."""
+    n_ev = len(events)
+    cells = subplot_domains(2, n_ev, row_heights=[0.5, 0.5], vertical_spacing=0.14, horizontal_spacing=0.05)
+    places = [(1, c, 1) for c in range(1, n_ev + 1)] + [(2, 1, n_ev)]
+    layout: dict[str, Any] = {}
+    for r, c, span in places:
+        (x, y), (xa, ya) = cells.cell(r, c, span), _panel_axes(r, c, n_ev)
+        layout["xaxis" + xa[1:]] = dict(anchor=ya, domain=x)
+        layout["yaxis" + ya[1:]] = dict(anchor=xa, domain=y)
+    layout["annotations"] = [
+        subplot_title(f"<b>{EVENT_TITLES[e]}</b>: cumulative incidence", *cells.cell(1, c),
+                      font=dict(color=palette.OUTCOME_COLORS[e], size=15)) for c, e in enumerate(events, start=1)]
+    layout["annotations"].append(subplot_title(
+        f"<b>failure hazard</b> per {bucket_size}-token bin (incorrect + invalid ÷ samples still running)",
+        *cells.cell(2, 1, n_ev)))
+    return layout
+
+
+def _budgets_beyond(text: str, panels: list[tuple[str, str]], *, hy: str) -> list[dict[str, Any]]:
+    """``budget 32,768 →`` at the right edge of every panel (x and y axis): the budget exists, far past the data.
 
     In the hazard panel it sits below the row of in-range budget labels, above the ▶ markers.
     """
-    out = []
-    for r, c in panels:
-        sub = fig.get_subplot(r, c)
-        xa, ya = sub.xaxis.plotly_name.replace("axis", ""), sub.yaxis.plotly_name.replace("axis", "")
-        out.append(dict(x=1, xref=f"{xa} domain", y=0.84 if ya == hy else 0.98, yref=f"{ya} domain",
-                        xanchor="right", yanchor="top", text=text, showarrow=False,
-                        font=dict(size=12, color="#444444"), bgcolor="rgba(255,255,255,0.85)"))
-    return out
+    return [dict(x=1, xref=f"{xa} domain", y=0.84 if ya == hy else 0.98, yref=f"{ya} domain", xanchor="right",
+                 yanchor="top", text=text, showarrow=False, font=dict(size=12, color="#444444"),
+                 bgcolor="rgba(255,255,255,0.85)") for xa, ya in panels]

@@ -4,9 +4,10 @@ Input is the engine's aggregate table grouped by (eval_id, <axis dim>); nothing
 here reads a dataset. Accuracy and truncation share the 0..1 scale; token use
 has its own scale in a companion row, so the two never compete for one axis.
 
-Traces are built as plain dicts from (eval × axis) arrays and added in one call:
-with 64 evals there are ~260 traces, and per-eval pandas access or a second
-round of plotly validation per trace would cost most of a second.
+Traces and layout are built as plain dicts from (eval × axis) arrays and made
+into a figure once (:func:`~app.figures.common.assemble`): with 64 evals there
+are ~260 traces, and per-eval pandas access or plotly validation per step would
+cost most of a second.
 """
 
 from __future__ import annotations
@@ -17,10 +18,20 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from app.figures import palette
-from app.figures.common import axis_label, base_layout, dim_label, legend_key, num, pct, shown_names
+from app.figures.common import (
+    assemble,
+    axis_label,
+    dim_label,
+    legend_key,
+    num,
+    page_layout,
+    pct,
+    shown_names,
+    subplot_domains,
+    subplot_title,
+)
 
 STYLES = ("radar", "bars")
 STATS = ("center", "lower", "upper", "accuracy", "n", "truncation_rate", "invalid_rate", "tokens_mean",
@@ -93,35 +104,40 @@ def build(rows: pd.DataFrame, *, group_by: str, labels: Mapping[str, str], title
     names = {e: labels[e] + (f" — {verdicts[e].archetype}" if e in verdicts else "") for e in eval_ids}
 
     if style == "radar":
-        fig = make_subplots(rows=2, cols=1, specs=[[{"type": "polar"}], [{"type": "xy"}]],
-                            row_heights=[0.72, 0.28], vertical_spacing=0.1)
-        traces = _radar(g, colors, names, labels, axis_name)
+        traces, layout = _radar(g, colors, names, labels, axis_name), _radar_layout(len(axes))
     else:
-        fig = make_subplots(rows=3, cols=1, shared_xaxes=True, row_heights=[0.5, 0.22, 0.28], vertical_spacing=0.06,
-                            subplot_titles=("accuracy (Wilson center, error bars = 95% CI)",
-                                            "truncation rate (purple)", "mean completion tokens"))
-        traces = _bars(g, colors, names, labels, axis_name)
+        traces, layout = _bars(g, colors, names, labels, axis_name), _bars_layout()
     token_row = 2 if style == "radar" else 3
     traces += [(token_row, dict(
         type="bar", x=g.theta, y=g.stat["tokens_mean"][k], name=names[e], legendgroup=e, showlegend=False,
         offsetgroup=e, marker=dict(color=palette.rgba(colors[e], 0.55), line=dict(color=colors[e], width=1)),
         customdata=g.custom[k], text=g.hover[k], hovertemplate="%{text}<extra></extra>", textposition="none"))
         for k, e in enumerate(eval_ids)]
-    fig.add_traces([t for _, t in traces], rows=[r for r, _ in traces], cols=[1] * len(traces))
-    if style == "radar":
-        _radar_keys(fig, len(axes))
-    else:
-        _bars_keys(fig)
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=g.theta,
-                     tickangle=-30 if len(axes) > 6 else 0, automargin=True, row=token_row, col=1)
-    fig.update_yaxes(title_text="mean tokens", rangemode="tozero", tickformat="~s", row=token_row, col=1)
-    fig.update_layout(barmode="group", bargap=0.25)
-
+    traces += _radar_keys() if style == "radar" else _bars_keys()
+    xa, ya = _axes(style, token_row)
+    layout[xa].update(type="category", categoryorder="array", categoryarray=g.theta,
+                      tickangle=-30 if len(axes) > 6 else 0, automargin=True)
+    layout[ya].update(title=dict(text="mean tokens"), rangemode="tozero", tickformat="~s")
     # the archetype is named in the legend; its reason is the finding's sentence, said once in the notes
-    base_layout(fig, title=title, subtitle=subtitle, width=1400, height=1050,
-                legend_title="evals (click to hide)", bottom=110, right=40)
-    fig.update_layout(meta={"projection": "spiderweb", "style": style, "group_by": group_by})
-    return fig
+    layout.update(page_layout(title=title, subtitle=subtitle, width=1400, height=1050,
+                              legend_title="evals (click to hide)", bottom=110, right=40),
+                  barmode="group", bargap=0.25, meta={"projection": "spiderweb", "style": style, "group_by": group_by})
+    return assemble([{**t, **_placed(style, row)} for row, t in traces], layout)
+
+
+def _axes(style: str, row: int) -> tuple[str, str]:
+    """Layout keys of the x and y axis of a row's xy subplot (the radar's polar row has none)."""
+    number = row - 1 if style == "radar" else row
+    suffix = "" if number == 1 else str(number)
+    return f"xaxis{suffix}", f"yaxis{suffix}"
+
+
+def _placed(style: str, row: int) -> dict[str, str]:
+    """The subplot reference of a trace in ``row``: the polar for the radar's first row, else the row's axes."""
+    if style == "radar" and row == 1:
+        return {"subplot": "polar"}
+    xa, ya = _axes(style, row)
+    return {"xaxis": "x" + xa[5:], "yaxis": "y" + ya[5:]}
 
 
 def _radar(g: _Grid, colors: Mapping[str, str], names: Mapping[str, str], labels: Mapping[str, str],
@@ -154,22 +170,33 @@ def _radar(g: _Grid, colors: Mapping[str, str], names: Mapping[str, str], labels
     return traces
 
 
-def _radar_keys(fig: go.Figure, n_axes: int) -> None:
-    """Legend entries for the marks that have no series of their own, and the polar axes."""
-    fig.add_trace(legend_key("shaded band: 95% Wilson CI", kind="marker", symbol="square",
-                             color="rgba(120,120,120,0.3)", polar=True, legendgroup="_key"), row=1, col=1)
-    fig.add_trace(legend_key("purple wedge: truncation rate (same 0–1 scale)", kind="marker", symbol="square",
-                             color=palette.TRUNCATION_COLOR, polar=True, legendgroup="_key"), row=1, col=1)
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="bars below: mean tokens (own scale)",
-                             marker=dict(symbol="square", size=11, color="rgba(120,120,120,0.55)"),
-                             legendgroup="_key", hoverinfo="skip"), row=2, col=1)
-    fig.update_polars(
-        radialaxis=dict(range=[0, 1], tickvals=[0.2, 0.4, 0.6, 0.8, 1.0], tickformat=".1f",
-                        angle=90 - 180.0 / max(n_axes, 1), tickangle=0, gridcolor=palette.GRID,
-                        tickfont=dict(size=12, color="#555555")),
-        angularaxis=dict(type="category", direction="clockwise", rotation=90, gridcolor=palette.GRID,
-                         tickfont=dict(size=14)),
-        domain=dict(x=[0.08, 0.72]),
+def _radar_keys() -> list[tuple[int, dict[str, Any]]]:
+    """Legend entries for the marks that have no series of their own."""
+    return [
+        (1, legend_key("shaded band: 95% Wilson CI", kind="marker", symbol="square", color="rgba(120,120,120,0.3)",
+                       polar=True, legendgroup="_key")),
+        (1, legend_key("purple wedge: truncation rate (same 0–1 scale)", kind="marker", symbol="square",
+                       color=palette.TRUNCATION_COLOR, polar=True, legendgroup="_key")),
+        (2, dict(type="scatter", x=[None], y=[None], mode="markers", name="bars below: mean tokens (own scale)",
+                 marker=dict(symbol="square", size=11, color="rgba(120,120,120,0.55)"), legendgroup="_key",
+                 hoverinfo="skip")),
+    ]
+
+
+def _radar_layout(n_axes: int) -> dict[str, Any]:
+    """The radar on top (72% of the height), the token bars beneath it, and the polar axes."""
+    cells = subplot_domains(2, 1, row_heights=[0.72, 0.28], vertical_spacing=0.1)
+    (_, polar_y), (x, y) = cells.cell(1, 1), cells.cell(2, 1)
+    return dict(
+        polar=dict(
+            domain=dict(x=[0.08, 0.72], y=polar_y),
+            radialaxis=dict(range=[0, 1], tickvals=[0.2, 0.4, 0.6, 0.8, 1.0], tickformat=".1f",
+                            angle=90 - 180.0 / max(n_axes, 1), tickangle=0, gridcolor=palette.GRID,
+                            tickfont=dict(size=12, color="#555555")),
+            angularaxis=dict(type="category", direction="clockwise", rotation=90, gridcolor=palette.GRID,
+                             tickfont=dict(size=14))),
+        xaxis=dict(anchor="y", domain=x),
+        yaxis=dict(anchor="x", domain=y),
     )
 
 
@@ -194,15 +221,31 @@ def _bars(g: _Grid, colors: Mapping[str, str], names: Mapping[str, str], labels:
     return traces
 
 
-def _bars_keys(fig: go.Figure) -> None:
-    """Legend entries for the error bars and the truncation row, and the axes of the bar style."""
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="error bar: 95% Wilson CI",
-                             marker=dict(symbol="line-ns-open", size=14, color="#333333", line=dict(width=2)),
-                             legendgroup="_key", hoverinfo="skip"), row=1, col=1)
-    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name="purple bar (outlined in eval colour): "
-                             "truncation rate", marker=dict(symbol="square", size=11, color=palette.TRUNCATION_COLOR),
-                             legendgroup="_key", hoverinfo="skip"), row=2, col=1)
-    fig.update_yaxes(range=[0, 1.02], title_text="accuracy", tickformat=".1f", row=1, col=1)
-    fig.update_yaxes(rangemode="tozero", title_text="truncated", tickformat=".0%", row=2, col=1)
-    for r in (1, 2):
-        fig.update_xaxes(type="category", row=r, col=1)
+def _bars_keys() -> list[tuple[int, dict[str, Any]]]:
+    """Legend entries for the error bars and the truncation row."""
+    return [
+        (1, dict(type="scatter", x=[None], y=[None], mode="markers", name="error bar: 95% Wilson CI",
+                 marker=dict(symbol="line-ns-open", size=14, color="#333333", line=dict(width=2)),
+                 legendgroup="_key", hoverinfo="skip")),
+        (2, dict(type="scatter", x=[None], y=[None], mode="markers",
+                 name="purple bar (outlined in eval colour): truncation rate",
+                 marker=dict(symbol="square", size=11, color=palette.TRUNCATION_COLOR), legendgroup="_key",
+                 hoverinfo="skip")),
+    ]
+
+
+def _bars_layout() -> dict[str, Any]:
+    """Three rows sharing the category x axis (ticks on the bottom one): accuracy, truncation, tokens."""
+    cells = subplot_domains(3, 1, row_heights=[0.5, 0.22, 0.28], vertical_spacing=0.06)
+    titles = ("accuracy (Wilson center, error bars = 95% CI)", "truncation rate (purple)", "mean completion tokens")
+    layout: dict[str, Any] = {"annotations": [subplot_title(t, *cells.cell(r, 1)) for r, t in enumerate(titles, 1)]}
+    for r in (1, 2, 3):
+        x, y = cells.cell(r, 1)
+        xa, ya = _axes("bars", r)
+        layout[xa] = dict(anchor="y" + ya[5:], domain=x, type="category")
+        layout[ya] = dict(anchor="x" + xa[5:], domain=y)
+        if r < 3:
+            layout[xa].update(matches="x3", showticklabels=False)
+    layout["yaxis"].update(range=[0, 1.02], title=dict(text="accuracy"), tickformat=".1f")
+    layout["yaxis2"].update(rangemode="tozero", title=dict(text="truncated"), tickformat=".0%")
+    return layout

@@ -24,10 +24,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from app.figures import palette
-from app.figures.common import base_layout, dim_label, short, shown_names
+from app.figures.common import assemble, dim_label, page_layout, short, shown_names, subplot_domains
 from app.figures.spiderweb import grid
 from app.findings.spiderweb import ARCHETYPES, NONE
 
@@ -110,23 +109,24 @@ def build(rows: pd.DataFrame, *, group_by: str, labels: Mapping[str, str], title
     n_e, n_a = len(eval_ids), len(axes)
 
     heat_px = COLUMN_PX * max(n_a, 1)
-    fig = make_subplots(rows=1, cols=2, column_widths=[heat_px, SIDE_PX], horizontal_spacing=0.012)
-    heat_text = np.where(np.isnan(center), "", np.vectorize(lambda v: f"{v:.2f}")(np.nan_to_num(center)))
-    fig.add_trace(go.Heatmap(
-        z=center, x=g.theta, y=names, zmin=palette.ACCURACY_RANGE[0], zmax=palette.ACCURACY_RANGE[1],
+    cells = subplot_domains(1, 2, column_widths=[heat_px, SIDE_PX], horizontal_spacing=0.012)
+    heat = dict(
+        type="heatmap", z=center, x=g.theta, y=names, zmin=palette.ACCURACY_RANGE[0], zmax=palette.ACCURACY_RANGE[1],
         colorscale=palette.ACCURACY_COLORSCALE, hoverinfo="skip", xgap=1, ygap=1, name="accuracy",
-        text=heat_text if n_e * n_a <= CELL_TEXT_MAX_CELLS else None,
-        texttemplate="%{text}" if n_e * n_a <= CELL_TEXT_MAX_CELLS else None, textfont=dict(size=11),
+        textfont=dict(size=11),
         colorbar=dict(title=dict(text="accuracy<br>(Wilson<br>center)", side="top"), x=1.01, len=0.6, y=1,
-                      yanchor="top", tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0])), row=1, col=1)
+                      yanchor="top", tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0]))
+    if n_e * n_a <= CELL_TEXT_MAX_CELLS:
+        heat.update(text=np.where(np.isnan(center), "", np.vectorize(lambda v: f"{v:.2f}")(np.nan_to_num(center))),
+                    texttemplate="%{text}")
     # one invisible marker per cell: the hover (interval, n) and the click (customdata → surface)
     have = ~np.isnan(center)
     ei, ai = np.nonzero(have)
-    fig.add_trace(go.Scatter(
-        x=[g.theta[a] for a in ai], y=[names[e] for e in ei], mode="markers", name="cells", showlegend=False,
-        marker=dict(size=max(8, ROW_PX - 4), symbol="square", opacity=0),
+    hover_cells = dict(
+        type="scatter", x=[g.theta[a] for a in ai], y=[names[e] for e in ei], mode="markers", name="cells",
+        showlegend=False, marker=dict(size=max(8, ROW_PX - 4), symbol="square", opacity=0),
         customdata=[list(g.custom[e, a]) for e, a in zip(ei, ai)], text=[g.hover[e, a] for e, a in zip(ei, ai)],
-        hovertemplate="%{text}<extra></extra>"), row=1, col=1)
+        hovertemplate="%{text}<extra></extra>")
 
     counted, means = np.sum(have, axis=1), row_means(center)
     side_x = [MEAN_X] * n_e + [ARCHETYPE_X] * n_e   # the mean's column, then the archetype's (left-aligned text)
@@ -136,35 +136,36 @@ def build(rows: pd.DataFrame, *, group_by: str, labels: Mapping[str, str], title
                else f"{means[k]:.3f}") for k in range(n_e)]
     reasons += [f"<b>{names_of[e]}</b><br>{verdicts[e].archetype}: {verdicts[e].reason}" if e in verdicts
                 else f"<b>{names_of[e]}</b><br>no archetype" for e in eval_ids]
-    fig.add_trace(go.Scatter(
-        x=side_x, y=names + names, mode="text", text=side_text, textfont=dict(size=12, color="#222222"),
+    side = dict(
+        type="scatter", x=side_x, y=names + names, mode="text", text=side_text, textfont=dict(size=12, color="#222222"),
         textposition=["middle center"] * n_e + ["middle right"] * n_e,
-        hovertext=reasons, hovertemplate="%{hovertext}<extra></extra>", name="archetypes", showlegend=False),
-        row=1, col=2)
+        hovertext=reasons, hovertemplate="%{hovertext}<extra></extra>", name="archetypes", showlegend=False)
 
     # one fixed range for both panels, top row first, so a row's text sits beside its cells
-    categories = dict(type="category", categoryorder="array", categoryarray=first, range=[n_e - 0.5, -0.5])
-    fig.update_yaxes(**categories, automargin=True, tickfont=dict(size=12), row=1, col=1)
-    fig.update_yaxes(**categories, showticklabels=False, row=1, col=2)
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=g.theta, side="top",
-                     tickangle=-30 if n_a > 6 else 0, automargin=True, showgrid=False, row=1, col=1)
-    fig.update_xaxes(range=[0, 1], tickvals=[MEAN_X, ARCHETYPE_HEAD_X], ticktext=["mean", ARCHETYPE], side="top",
-                     tickangle=0,
-                     showgrid=False, zeroline=False, automargin=True, row=1, col=2)
-    fig.update_yaxes(showgrid=False, zeroline=False)
+    categories = dict(type="category", categoryorder="array", categoryarray=first, range=[n_e - 0.5, -0.5],
+                      showgrid=False, zeroline=False)
+    (heat_x, heat_y), (side_xd, side_yd) = cells.cell(1, 1), cells.cell(1, 2)
     buttons = [dict(label=f"sort: {name}", method="relayout",
                     args=[{"yaxis.categoryarray": order, "yaxis2.categoryarray": order}])
                for name, order in sorted_by.items()]
-    fig.update_layout(updatemenus=[dict(type="dropdown", buttons=buttons, active=0, x=1.0, xanchor="right",
-                                        y=1.0, yanchor="bottom", pad=dict(b=70), showactive=True)],
-                      hovermode="closest", hoverdistance=-1, showlegend=False,
-                      plot_bgcolor="#ffffff")
     width = max(1200, 300 + heat_px + SIDE_PX + 160)
-    base_layout(fig, title=title, subtitle=subtitle, width=width, height=240 + ROW_PX * n_e, top=200,
-                bottom=40, right=110)
-    fig.update_layout(meta={"projection": "spiderweb", "style": "matrix", "group_by": group_by,
-                            "axis_name": axis_name, "orders": sorted_by, "rows": dict(zip(names, eval_ids))})
-    return fig
+    layout = dict(
+        xaxis=dict(anchor="y", domain=heat_x, type="category", categoryorder="array", categoryarray=g.theta,
+                   side="top", tickangle=-30 if n_a > 6 else 0, automargin=True, showgrid=False),
+        yaxis=dict(anchor="x", domain=heat_y, **categories, automargin=True, tickfont=dict(size=12)),
+        xaxis2=dict(anchor="y2", domain=side_xd, range=[0, 1], tickvals=[MEAN_X, ARCHETYPE_HEAD_X],
+                    ticktext=["mean", ARCHETYPE], side="top", tickangle=0, showgrid=False, zeroline=False,
+                    automargin=True),
+        yaxis2=dict(anchor="x2", domain=side_yd, **categories, showticklabels=False),
+        updatemenus=[dict(type="dropdown", buttons=buttons, active=0, x=1.0, xanchor="right", y=1.0,
+                          yanchor="bottom", pad=dict(b=70), showactive=True)],
+        hovermode="closest", hoverdistance=-1, showlegend=False, plot_bgcolor="#ffffff",
+        **page_layout(title=title, subtitle=subtitle, width=width, height=240 + ROW_PX * n_e, top=200, bottom=40,
+                      right=110),
+        meta={"projection": "spiderweb", "style": "matrix", "group_by": group_by, "axis_name": axis_name,
+              "orders": sorted_by, "rows": dict(zip(names, eval_ids))})
+    return assemble([{**heat, "xaxis": "x", "yaxis": "y"}, {**hover_cells, "xaxis": "x", "yaxis": "y"},
+                     {**side, "xaxis": "x2", "yaxis": "y2"}], layout)
 
 
 __all__ = ["ARCHETYPE", "BY_ARCHETYPE", "BY_LABEL", "BY_MEAN", "MEAN", "ROW_PX", "build", "orders", "row_means",

@@ -7,8 +7,9 @@ truncation diamond in the upper right, the value in the middle.
 
 With 64 evals a figure holds thousands of cells: each cell carries only its
 numbers (customdata, rounded to what the hover shows) and every trace shares one
-hover template, so the JSON stays small; traces and axes are added in one call
-each, since plotly's per-subplot updates grow with the number of subplots.
+hover template, so the JSON stays small; traces and axes are written as plain
+dicts and made into a figure once (:func:`~app.figures.common.assemble`), since
+plotly's per-subplot updates grow with the number of subplots.
 """
 
 from __future__ import annotations
@@ -23,14 +24,18 @@ import plotly.graph_objects as go
 from app.bounds import MAX_NAME_CHARS
 from app.figures import palette
 from app.figures.common import (
+    BOTTOM_LEGEND,
+    assemble,
     axis_label,
-    base_layout,
     dim_label,
+    merged,
     num,
+    page_layout,
     short,
     shown_names,
     subplot_axes,
     subplot_grid,
+    text_of,
 )
 from app.findings.surface import SAFE_LOWER, TRUNCATION_MARK
 from app.findings.surface import marks as mark_rule
@@ -204,7 +209,8 @@ def _mark_trace(kind: str, cells: _Cells, idx: np.ndarray, label: str, eval_id: 
         marker=MARK_STYLE[kind], showlegend=False, legendgroup=kind,
         name=f"{'safe zone' if kind == 'safe' else 'truncation'} · {view} · {label}",
         meta={"mark": kind, "view": view, "eval_id": eval_id},
-        customdata=np.stack([cells.x_raw[sel], cells.y_raw[sel]], axis=1), text=text.tolist(),
+        customdata=np.stack([cells.x_raw[sel], cells.y_raw[sel]], axis=1),
+        text=text_of(text),
         hovertemplate=what + "<extra></extra>")
 
 
@@ -277,12 +283,11 @@ def build(panels: Sequence[Panel], *, labels: Mapping[str, str], title: str, sub
                                colorbar=dict(title=dict(text="accuracy<br>(Wilson<br>center)"),
                                              tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0], len=min(1.0, 0.9),
                                              y=0.5, yanchor="middle", x=1.0, xanchor="left", xpad=40))
-    fig = go.Figure(data=traces, layout=layout)
-    base_layout(fig, title=title, subtitle=subtitle, width=shape.width, height=shape.height, right=GRID_RIGHT,
-                top=GRID_TOP, bottom=GRID_BOTTOM)
-    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="bottom", yref="container"),
-                      meta={"projection": "surface", "axes": {p.view: _axes_meta(p) for p in panels}})
-    return fig
+    layout = merged(layout, page_layout(title=title, subtitle=subtitle, width=shape.width, height=shape.height,
+                                        right=GRID_RIGHT, top=GRID_TOP, bottom=GRID_BOTTOM),
+                    {"legend": BOTTOM_LEGEND,
+                     "meta": {"projection": "surface", "axes": {p.view: _axes_meta(p) for p in panels}}})
+    return assemble(traces, layout)
 
 
 def grid_layout(shape: GridShape, views: Sequence[str], eval_labels: Sequence[str]) -> dict[str, Any]:

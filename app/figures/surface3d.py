@@ -28,7 +28,18 @@ import plotly.graph_objects as go
 
 from app.bounds import MAX_NAME_CHARS
 from app.figures import palette
-from app.figures.common import axis_label, base_layout, dim_label, short, shown_names, subplot_axes
+from app.figures.common import (
+    BOTTOM_LEGEND,
+    assemble,
+    axis_label,
+    dim_label,
+    merged,
+    page_layout,
+    short,
+    shown_names,
+    subplot_axes,
+    text_of,
+)
 from app.figures.surface import (
     GRID_BOTTOM,
     GRID_RIGHT,
@@ -109,7 +120,7 @@ def _scene_traces(cells: _Cells, eval_id: str, label: str, scene: str) -> list[d
             marker=MARK_3D[kind], showlegend=False, legendgroup=kind,
             name=f"{'safe zone' if kind == 'safe' else 'truncation'} · {p.view} · {label}",
             meta={**meta, "mark": kind}, customdata=np.stack([cells.x_raw[sel], cells.y_raw[sel]], axis=1),
-            text=(cells.lower if kind == "safe" else cells.truncation)[sel].tolist(),
+            text=text_of((cells.lower if kind == "safe" else cells.truncation)[sel]),
             hovertemplate=text + "<extra></extra>"))
     return traces
 
@@ -160,9 +171,8 @@ def build(panels: Sequence[Panel], *, labels: Mapping[str, str], title: str, sub
                                colorbar=dict(title=dict(text="accuracy<br>(Wilson<br>center)"),
                                              tickvals=[0, 0.2, 0.4, 0.6, 0.8, 1.0], len=0.9, y=0.5,
                                              yanchor="middle", x=1.0, xanchor="left", xpad=40))
-    fig = go.Figure(data=traces, layout=layout)
-    base_layout(fig, title=title, subtitle=subtitle, width=shape.width, height=shape.height, right=GRID_RIGHT,
-                top=GRID_TOP, bottom=GRID_BOTTOM)
-    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=0, yanchor="bottom", yref="container"),
-                      meta={"projection": "surface", "mode": "3d", "axes": {p.view: _axes_meta(p) for p in panels}})
-    return fig
+    layout = merged(layout, page_layout(title=title, subtitle=subtitle, width=shape.width, height=shape.height,
+                                        right=GRID_RIGHT, top=GRID_TOP, bottom=GRID_BOTTOM),
+                    {"legend": BOTTOM_LEGEND,
+                     "meta": {"projection": "surface", "mode": "3d", "axes": {p.view: _axes_meta(p) for p in panels}}})
+    return assemble(traces, layout)

@@ -1,4 +1,6 @@
-"""Shared layout helpers: the fast subplot grid draws exactly what make_subplots would; token axes fit the data."""
+"""Shared layout helpers: the fast subplot grids draw exactly what make_subplots would; token axes fit the data."""
+
+from typing import Any
 
 import plotly.graph_objects as go
 import pytest
@@ -7,7 +9,9 @@ from plotly.subplots import make_subplots
 from app.figures.common import (
     AXIS_PAD,
     BUDGET_REACH,
+    merged,
     subplot_axes,
+    subplot_domains,
     subplot_grid,
     token_axis,
     tokens_title,
@@ -44,6 +48,37 @@ def test_subplot_grid_matches_make_subplots(rows, cols, kwargs):
             assert {k: v for k, v in got[key].items() if k != "domain"} == {k: v for k, v in axis.items()
                                                                              if k != "domain"}, key
             assert got[key]["domain"] == pytest.approx(axis["domain"]), key
+
+
+@pytest.mark.parametrize("rows, cols, kwargs, colspan", [
+    (2, 1, dict(row_heights=[0.72, 0.28], vertical_spacing=0.1), False),                      # spiderweb radar
+    (3, 1, dict(row_heights=[0.5, 0.22, 0.28], vertical_spacing=0.06), False),                # spiderweb bars
+    (1, 2, dict(column_widths=[864, 260], horizontal_spacing=0.012), False),                  # the matrix
+    (2, 3, dict(row_heights=[0.5, 0.5], vertical_spacing=0.14, horizontal_spacing=0.05), True),   # hazard
+    (2, 4, dict(row_heights=[0.5, 0.5], vertical_spacing=0.14, horizontal_spacing=0.05), True),
+    (3, 2, {}, False),
+])
+def test_subplot_domains_are_make_subplots_own_floats(rows, cols, kwargs, colspan):
+    """Exactly equal, not approximately: a figure's JSON must not change when make_subplots is replaced."""
+    specs: list[list[dict[str, Any] | None]] = [[{}] * cols for _ in range(rows)]
+    if colspan:   # the last row is one panel across every column
+        specs[-1] = [{"colspan": cols}] + [None] * (cols - 1)
+    want = make_subplots(rows=rows, cols=cols, specs=specs, **kwargs).layout
+    got = subplot_domains(rows, cols, **kwargs)
+    k = 0
+    for r in range(1, rows + 1):
+        for c in range(1, (2 if colspan and r == rows else cols + 1)):
+            k += 1
+            x, y = got.cell(r, c, cols if colspan and r == rows else 1)
+            suffix = "" if k == 1 else str(k)
+            assert list(want["xaxis" + suffix].domain) == x and list(want["yaxis" + suffix].domain) == y
+
+
+def test_merged_lays_nested_dicts_over_each_other_like_update_layout():
+    base = {"legend": {"font": {"size": 13}, "x": 1}, "annotations": [1], "width": 5}
+    out = merged(base, {"legend": {"x": 0, "font": {"color": "red"}}, "annotations": [2]})
+    assert out == {"legend": {"font": {"size": 13, "color": "red"}, "x": 0}, "annotations": [2], "width": 5}
+    assert base["legend"] == {"font": {"size": 13}, "x": 1}     # the base is left as it was
 
 
 def test_subplot_axes_count_rows_first():

@@ -55,6 +55,8 @@ class Dataset:
         self.has_tokens = self._layout.has_tokens
         self.has_bytes = self._layout.has_bytes
         self._texts = text_source(path, meta)  # where texts are (a stat); never read here
+        table = self.evals()   # ~2 ms once, so no view pays for the evals table to order its evals
+        self._evals_by_label: tuple[tuple[str, str], ...] = tuple(zip(table["eval_id"], table["label"]))
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> "Dataset":
@@ -86,6 +88,14 @@ class Dataset:
     def evals(self) -> pd.DataFrame:
         """One row per eval: identity, label, groups, budget and how much data it has."""
         return discovery.evals_table(self._layout, self.meta)
+
+    def eval_label_order(self) -> list[tuple[str, str]]:
+        """(eval_id, label) of every eval in the order of :meth:`evals` (by label), built at open.
+
+        Every projection orders its evals (colours, legends, subtitles) by this; building the
+        evals table for it cost a few ms per call, several calls per view.
+        """
+        return list(self._evals_by_label)
 
     def tasks(self) -> pd.DataFrame:
         """One row per task with its params and the values each takes."""

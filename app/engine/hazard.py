@@ -44,35 +44,57 @@ def hazard_table(series: np.ndarray, outcome: np.ndarray, tokens: np.ndarray, fr
         return pd.DataFrame(columns=columns)
     n_series = len(frame)
     n_bins = int(tokens.max()) // bucket_size + 1
-    bins = tokens.astype(np.int64) // bucket_size
-    counts = np.bincount((series * n_bins + bins) * N_OUT + outcome,
-                         minlength=n_series * n_bins * N_OUT).reshape(n_series, n_bins, N_OUT).astype(np.float64)
+    # (series, bin, outcome) of each sample, built in place; in int32 when the key space allows (half the bytes)
+    wide = np.int32 if n_series * n_bins * N_OUT < 2**31 else np.int64
+    key: np.ndarray = np.asarray(series).astype(wide)
+    key *= n_bins
+    key += (tokens if tokens.dtype.kind in "iu" else tokens.astype(np.int64)) // bucket_size
+    key *= N_OUT
+    key += outcome
+    counts = np.bincount(key, minlength=n_series * n_bins * N_OUT).reshape(n_series, n_bins, N_OUT).astype(np.float64)
+    del key
     per_bin = counts.sum(2)
     if not split_invalid:
         counts[:, :, OUTCOME_CODE["incorrect"]] += counts[:, :, OUTCOME_CODE["invalid"]]
         counts[:, :, OUTCOME_CODE["invalid"]] = 0
     total = per_bin.sum(1, keepdims=True)
     at_risk = total - np.cumsum(per_bin, axis=1) + per_bin          # samples still running at bin_start
-    last = np.array([np.flatnonzero(r).max() if r.any() else -1 for r in per_bin])
-
-    pieces = []
-    for s in range(n_series):
-        if last[s] < 0:
-            continue
-        j = np.arange(last[s] + 1)
-        part: dict[str, Any] = {col: [frame.iloc[s][col]] * len(j) for col in frame.columns}
-        part.update(bin=j, bin_start=j * bucket_size, bin_end=(j + 1) * bucket_size,
-                    samples=np.full(len(j), int(total[s, 0])), at_risk=at_risk[s, j].astype(np.int64))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            for e in events:
-                d = counts[s, j, OUTCOME_CODE[e]]
-                part[f"events_{e}"] = d.astype(np.int64)
-                part[f"hazard_{e}"] = np.where(at_risk[s, j] > 0, d / at_risk[s, j], np.nan)
-            fail = counts[s, j, OUTCOME_CODE["incorrect"]] + counts[s, j, OUTCOME_CODE["invalid"]]
-            part["hazard_failure"] = np.where(at_risk[s, j] > 0, fail / at_risk[s, j], np.nan)
-            for e in events:
-                part[f"cif_{e}"] = np.cumsum(counts[s, j, OUTCOME_CODE[e]]) / total[s, 0]
-        pieces.append(pd.DataFrame(part))
-    if not pieces:
+    # each series runs from bin 0 to its last non-empty bin; series with no samples get no rows
+    filled = per_bin > 0
+    last = np.where(filled.any(1), n_bins - 1 - np.argmax(filled[:, ::-1], axis=1), -1)
+    kept = np.flatnonzero(last >= 0)
+    if not len(kept):
         return pd.DataFrame(columns=columns)
-    return pd.concat(pieces, ignore_index=True)[columns]
+    lengths = last[kept] + 1
+    s = np.repeat(kept, lengths)                                       # the series of each row
+    j = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)   # its bin
+    part: dict[str, Any] = {col: _repeated(frame[col], kept, lengths) for col in frame.columns}
+    risk = at_risk[s, j]
+    part.update(bin=j, bin_start=j * bucket_size, bin_end=(j + 1) * bucket_size,
+                samples=total[s, 0].astype(np.int64), at_risk=risk.astype(np.int64))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for e in events:
+            d = counts[s, j, OUTCOME_CODE[e]]
+            part[f"events_{e}"] = d.astype(np.int64)
+            part[f"hazard_{e}"] = np.where(risk > 0, d / risk, np.nan)
+        fail = counts[s, j, OUTCOME_CODE["incorrect"]] + counts[s, j, OUTCOME_CODE["invalid"]]
+        part["hazard_failure"] = np.where(risk > 0, fail / risk, np.nan)
+        for e in events:
+            part[f"cif_{e}"] = np.cumsum(counts[:, :, OUTCOME_CODE[e]], axis=1)[s, j] / total[s, 0]
+    return pd.DataFrame(part)[columns]
+
+
+def _repeated(values: pd.Series, kept: np.ndarray, lengths: np.ndarray) -> pd.Series:
+    """Series ``kept[i]``'s value ``lengths[i]`` times, typed as one list per series concatenated would be.
+
+    Texts (or whole numbers) throughout are one list: the type a per-series build joins to.
+    Anything else (a missing value, mixed types) is joined per series by ``pd.concat``, as
+    before, so the table's columns keep exactly the types a per-series build gave them.
+    """
+    chosen = [values.iloc[k] for k in kept]
+    if all(type(v) is str for v in chosen) or all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) and -2**63 <= v < 2**63
+            for v in chosen):
+        return pd.Series(np.repeat(np.array(chosen + [None], dtype=object)[:-1], lengths).tolist())
+    pieces = [pd.DataFrame({"value": [v] * int(n)}) for v, n in zip(chosen, lengths)]
+    return pd.concat(pieces, ignore_index=True)["value"]

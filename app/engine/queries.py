@@ -46,20 +46,21 @@ def aggregate(sel: Selection, dims: Sequence[Dimension], truncation: str, quanti
     tok_n = per_outcome(lay.cell_tok_n)
     c, w, i, t = counts.T
     table = stats.accuracy_table(c, w, i, t, guess.sum(1), guess[:, :3].sum(1), truncation)
+    # the columns are gathered and the frame built once: inserting ~25 columns one by one cost more
+    data: dict[str, Any] = {d.name: frame[d.name] for d in dims}
     for name, value in zip(OUTCOMES, (c, w, i, t)):
-        frame[name] = value.astype(np.int64)
-    frame["samples"] = counts.sum(1).astype(np.int64)
-    for name, value in table.items():
-        frame[name] = value
+        data[name] = value.astype(np.int64)
+    data["samples"] = counts.sum(1).astype(np.int64)
+    data.update(table)
     with np.errstate(divide="ignore", invalid="ignore"):
-        frame["tokens_mean"] = np.where(tok_n.sum(1) > 0, tok_sum.sum(1) / tok_n.sum(1), np.nan)
+        data["tokens_mean"] = np.where(tok_n.sum(1) > 0, tok_sum.sum(1) / tok_n.sum(1), np.nan)
         for k, name in enumerate(OUTCOMES):
-            frame[f"tokens_mean_{name}"] = np.where(tok_n[:, k] > 0, tok_sum[:, k] / tok_n[:, k], np.nan)
+            data[f"tokens_mean_{name}"] = np.where(tok_n[:, k] > 0, tok_sum[:, k] / tok_n[:, k], np.nan)
     p50, p95 = (token_quantiles(lay, cells, grouping, (0.5, 0.95)) if quantiles
                 else (np.full(n_groups, np.nan),) * 2)
-    frame["tokens_p50"] = p50
-    frame["tokens_p95"] = p95
-    return frame[columns]
+    data["tokens_p50"] = p50
+    data["tokens_p95"] = p95
+    return pd.DataFrame({name: data[name] for name in columns}, index=frame.index)
 
 
 def samples(sel: Selection, dims: Dimensions, columns: Sequence[str]) -> pd.DataFrame:
@@ -82,13 +83,13 @@ def samples(sel: Selection, dims: Dimensions, columns: Sequence[str]) -> pd.Data
         elif col in ("params", "manifold"):
             codes, raw_values = ((lay.point_pr, lay.params_raw) if col == "params"
                                  else (lay.point_mf, lay.manifolds_raw))
-            out[col] = _categorical(codes[point], ["" if r is None else r for r in raw_values])
+            out[col] = _categorical(codes, ["" if r is None else r for r in raw_values], point)
         else:
             dim = dims[col]
             values = ["" if v is None else v for v in dim.values]
             if len(set(map(type, values))) > 1:
                 values = [str(v) for v in values]
-            out[col] = _categorical(dim.codes[point], values)
+            out[col] = _categorical(dim.codes, values, point)
     return pd.DataFrame(out, columns=list(columns))
 
 
@@ -98,20 +99,27 @@ def hazard(sel: Selection, dims: Sequence[Dimension], bucket_size: int, split_in
     rows = sel.rows()
     tokens = lay.row_tokens[rows]
     keep = tokens >= 0
-    rows, tokens = rows[keep], tokens[keep]
+    if not keep.all():   # most datasets count every completion's tokens: then nothing is copied
+        rows, tokens = rows[keep], tokens[keep]
     point = lay.row_point[rows]
     # the points behind those rows, from the cell table rather than a sort of the rows
     timed = sel.mask & (lay.cell_tok_n > 0)
     cells = np.unique(np.flatnonzero(timed) // N_OUT) * N_OUT
     grouping = group_cells(cells, dims)
-    point_group = np.full(lay.n_points, -1, np.int64)
+    point_group = np.full(lay.n_points, -1, np.int32 if grouping.n_groups < 2**31 else np.int64)
     point_group[cells // N_OUT] = grouping.codes
     return hazard_table(point_group[point], lay.row_outcome[rows], tokens, grouping.frame, bucket_size,
                         split_invalid)
 
 
-def _categorical(codes: np.ndarray, values: list[Any]) -> pd.Categorical:
-    """A categorical over ``values[codes]``; values may repeat (e.g. None and "" both shown as "")."""
+def _categorical(codes: np.ndarray, values: list[Any], point: np.ndarray) -> pd.Categorical:
+    """A categorical over ``values[codes[point]]``; values may repeat (e.g. None and "" both shown as "").
+
+    The codes are recoded per point (a few thousand) and then gathered once per row, in the
+    narrow integer type the categorical keeps; they are valid by construction, so unchecked.
+    """
     uniq: dict[Any, int] = {}
-    remap = np.array([uniq.setdefault(v, len(uniq)) for v in values] or [0], np.int32)
-    return pd.Categorical.from_codes(remap[codes], list(uniq))
+    remap = [uniq.setdefault(v, len(uniq)) for v in values] or [0]
+    narrow = np.int8 if len(uniq) < 2**7 else np.int16 if len(uniq) < 2**15 else np.int32
+    per_point = np.asarray(remap, narrow)[codes]
+    return pd.Categorical.from_codes(per_point[point], list(uniq), validate=False)

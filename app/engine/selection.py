@@ -67,6 +67,8 @@ class Selection:
         used = np.unique(lay.point_block[self.cells // N_OUT])
         rows = lay.rows_of_blocks(used)
         base = np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
+        if lay.cell_count[self.cells].sum() == len(base):   # every row of these blocks is kept: no mask to read
+            return base
         return base[self.mask[lay.row_cells(rows)]]
 
 

@@ -7,7 +7,7 @@ computed once from sums, never averaged from per-point rates.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -81,15 +81,27 @@ def sorted_quantile(values: np.ndarray, starts: np.ndarray, counts: np.ndarray, 
 
     ``mask`` reads values packed in the low bits of sort keys, so only the picked ones are unpacked.
     """
+    def pick(positions: np.ndarray) -> np.ndarray:
+        picked = values[positions]
+        return picked if mask is None else picked & mask
+
+    return quantile_at(pick, starts, counts, q)
+
+
+def quantile_at(pick: Callable[[np.ndarray], np.ndarray], starts: np.ndarray, counts: np.ndarray,
+                q: float) -> np.ndarray:
+    """:func:`sorted_quantile` where ``pick`` gives the sorted values at the given positions.
+
+    The values need not exist as one sorted array: a cumulative histogram answers the same
+    positions (``app.engine.grouping``), with the same interpolation to the last bit.
+    """
     out = np.full(len(counts), np.nan)
     ok = counts > 0
     pos = q * (counts[ok] - 1)
     lo = np.floor(pos).astype(np.int64)
     hi = np.minimum(lo + 1, counts[ok] - 1)
     base = starts[ok]
-    v_lo, v_hi = values[base + lo], values[base + hi]
-    if mask is not None:
-        v_lo, v_hi = v_lo & mask, v_hi & mask
+    v_lo, v_hi = pick(base + lo), pick(base + hi)
     v_lo, v_hi = v_lo.astype(np.float64), v_hi.astype(np.float64)
     out[ok] = v_lo + (pos - lo) * (v_hi - v_lo)
     return out

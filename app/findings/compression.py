@@ -86,8 +86,13 @@ def ratio_interval(num: np.ndarray, den: np.ndarray) -> dict[str, float]:
 
 
 def _bpt(part: pd.DataFrame) -> np.ndarray:
-    tok = part["completion_tokens"].to_numpy(dtype=np.float64)
-    return part["compressed_bytes"].to_numpy(dtype=np.float64)[tok > 0] / tok[tok > 0]
+    return _bytes_per_token(part["completion_tokens"].to_numpy(), part["compressed_bytes"].to_numpy())
+
+
+def _bytes_per_token(tokens: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Compressed bytes per token of the completions with tokens (the others have no rate)."""
+    tok = np.asarray(tokens, dtype=np.float64)
+    return np.asarray(size, dtype=np.float64)[tok > 0] / tok[tok > 0]
 
 
 def classify(part: pd.DataFrame, budget: int | None) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
@@ -98,15 +103,19 @@ def classify(part: pd.DataFrame, budget: int | None) -> list[tuple[str, dict[str
     """
     is_correct = (part["outcome"] == "correct").to_numpy(dtype=bool)
     is_truncated = (part["outcome"] == "truncated").to_numpy(dtype=bool)
-    correct, failed = part[is_correct], part[part["outcome"].isin(FAILED).to_numpy(dtype=bool)]
+    is_failed = part["outcome"].isin(FAILED).to_numpy(dtype=bool)
+    # the columns read once as arrays: masking them is cheaper than cutting the frame per group
+    tok, size_all = part["completion_tokens"].to_numpy(), part["compressed_bytes"].to_numpy()
+    n_correct, n_failed = int(is_correct.sum()), int(is_failed.sum())
     out: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
-    compared = len(correct) >= MIN_N and len(failed) >= MIN_N
+    compared = n_correct >= MIN_N and n_failed >= MIN_N
     evidence: dict[str, Any] = {}
     if compared:
-        tokens = ratio_interval(failed["completion_tokens"].to_numpy(), correct["completion_tokens"].to_numpy())
-        size = ratio_interval(failed["compressed_bytes"].to_numpy(), correct["compressed_bytes"].to_numpy())
-        bpt = ratio_interval(_bpt(failed), _bpt(correct))
-        evidence = {"n_correct": len(correct), "n_failed": len(failed), "tokens_ratio": tokens,
+        tokens = ratio_interval(tok[is_failed], tok[is_correct])
+        size = ratio_interval(size_all[is_failed], size_all[is_correct])
+        bpt = ratio_interval(_bytes_per_token(tok[is_failed], size_all[is_failed]),
+                             _bytes_per_token(tok[is_correct], size_all[is_correct]))
+        evidence = {"n_correct": n_correct, "n_failed": n_failed, "tokens_ratio": tokens,
                     "bytes_ratio": size, "bytes_per_token_ratio": bpt}
         if tokens["upper"] <= UNDERTHINK_MAX_TOKENS_RATIO and size["upper"] <= UNDERTHINK_MAX_BYTES_RATIO:
             out.append(("underthink", {"failed_tokens_median": tokens["median"],
@@ -114,16 +123,16 @@ def classify(part: pd.DataFrame, budget: int | None) -> list[tuple[str, dict[str
         if tokens["lower"] >= OVERTHINK_MIN_TOKENS_RATIO and bpt["upper"] <= OVERTHINK_MAX_BPT_RATIO:
             out.append(("overthink", {"failed_tokens_median": tokens["median"],
                                       "correct_tokens_median": tokens["reference_median"]}, evidence))
-    tok = part["completion_tokens"].to_numpy()
     limit = budget if budget else (int(tok.max()) if len(tok) else 0)
     threshold = LOOP_BUDGET_SHARE * limit
     is_near = (tok >= threshold) if limit else np.zeros(len(part), dtype=bool)
-    near = part[is_near]
-    reference = correct if len(correct) >= MIN_N else part[~is_truncated & (tok < threshold)]
-    looped = len(near) >= LOOP_MIN_N and len(near) >= LOOP_MIN_SHARE * len(part) and len(reference) >= MIN_N
+    is_reference = is_correct if n_correct >= MIN_N else ~is_truncated & (tok < threshold)
+    n_near, n_reference = int(is_near.sum()), int(is_reference.sum())
+    looped = n_near >= LOOP_MIN_N and n_near >= LOOP_MIN_SHARE * len(part) and n_reference >= MIN_N
     if looped:
+        near = part[is_near]
         truncated = float(is_truncated[is_near].mean())
-        bpt_loop = ratio_interval(_bpt(near), _bpt(reference))
+        bpt_loop = ratio_interval(_bpt(near), _bytes_per_token(tok[is_reference], size_all[is_reference]))
         varied = near["completion_tokens"].nunique() > 2
         rho = (float(near["completion_tokens"].rank().corr(near["compressed_bytes"].rank())) if varied else None)
         if truncated >= LOOP_MIN_TRUNCATED and bpt_loop["upper"] <= LOOP_MAX_BPT_RATIO:
@@ -132,7 +141,7 @@ def classify(part: pd.DataFrame, budget: int | None) -> list[tuple[str, dict[str
                          "bytes_from": int(near["compressed_bytes"].quantile(0.05)),
                          "bytes_to": int(near["compressed_bytes"].quantile(0.95))},
                         {"n": len(near), "share_of_task": len(near) / len(part), "truncated_share": truncated,
-                         "budget": budget, "bytes_per_token_ratio": bpt_loop, "n_reference": len(reference),
+                         "budget": budget, "bytes_per_token_ratio": bpt_loop, "n_reference": n_reference,
                          "tokens_bytes_spearman": rho}))
     if not out and compared:
         out.append(("healthy", {}, evidence))

@@ -126,7 +126,11 @@ def wall_candidate(part: pd.DataFrame) -> dict[str, Any] | None:
     who fail within it, compared with the sides' per-bin hazard over the same width; each bin of a
     two-bin spike must itself stand :data:`WALL_MIN_EXCESS` above the higher side.
     """
-    t = _with_counts(part)
+    return _wall_candidate(_with_counts(part))
+
+
+def _wall_candidate(t: pd.DataFrame) -> dict[str, Any] | None:
+    """:func:`wall_candidate` of a table that already has its counts (``_with_counts``)."""
     at_risk = t["at_risk"].to_numpy()
     ok = at_risk >= MIN_AT_RISK
     best: dict[str, Any] | None = None
@@ -195,19 +199,64 @@ def holds_across(tables: pd.DataFrame, dim: str, bin_index: int, width: int = 1)
     return {"dimension": dim, "tested": tested, "holding": holding, "held": held}
 
 
+def _outcome_masks(outcome: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(correct, failed) per sample; from a categorical's codes when it is one (the engine's samples are)."""
+    dtype = outcome.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        categories = list(dtype.categories)
+        codes = outcome.cat.codes.to_numpy()
+        wanted = [categories.index(o) if o in categories else -2 for o in ("correct", "incorrect", "invalid")]
+        return codes == wanted[0], (codes == wanted[1]) | (codes == wanted[2])
+    return ((outcome == "correct").to_numpy(dtype=bool),
+            outcome.isin(("incorrect", "invalid")).to_numpy(dtype=bool))
+
+
+def _task_codes(samples: pd.DataFrame) -> np.ndarray:
+    """A code per sample that is equal exactly where the task is (a categorical's own codes when it is one)."""
+    if "base_task" not in samples:
+        return np.zeros(len(samples), np.int64)
+    task = samples["base_task"]
+    if isinstance(task.dtype, pd.CategoricalDtype):
+        return task.cat.codes.to_numpy()
+    return pd.factorize(task)[0]
+
+
+def _relative_tokens(task: np.ndarray, tokens: np.ndarray, correct: np.ndarray) -> np.ndarray:
+    """Each sample's tokens over its task's median correct tokens (NaN where the task has < MIN_N correct).
+
+    The samples are ordered by task once (the engine's already are: then each task is a slice
+    and nothing is sorted or copied) instead of masking every sample once per task.
+    """
+    rel = np.full(len(task), np.nan)
+    if not len(task):
+        return rel
+    order = None if bool(np.all(task[1:] >= task[:-1])) else np.argsort(task, kind="stable")
+    sorted_task = task if order is None else task[order]
+    starts = np.flatnonzero(np.r_[True, sorted_task[1:] != sorted_task[:-1]])
+    ends = np.r_[starts[1:], len(task)]
+    for start, end in zip(starts.tolist(), ends.tolist()):
+        rows: slice | np.ndarray = slice(start, end) if order is None else order[start:end]
+        mine = correct[rows]
+        if mine.sum() >= MIN_N:
+            own = tokens[rows]
+            rel[rows] = own / max(float(np.median(own[mine])), 1.0)
+    return rel
+
+
 def early_failure(samples: pd.DataFrame) -> dict[str, Any] | None:
     """Evidence that failures come early, task by task (see the module rule), or None."""
-    outcome = samples["outcome"]
-    tokens = samples["completion_tokens"].to_numpy(dtype=float)
-    correct = (outcome == "correct").to_numpy(dtype=bool)
-    failed = outcome.isin(("incorrect", "invalid")).to_numpy(dtype=bool)
-    task = (pd.factorize(samples["base_task"])[0] if "base_task" in samples   # cheap on categoricals
-            else np.zeros(len(samples), np.int64))
-    rel = np.full(len(samples), np.nan)
-    for value in np.unique(task):
-        mine = task == value
-        if (mine & correct).sum() >= MIN_N:
-            rel[mine] = tokens[mine] / max(float(np.median(tokens[mine & correct])), 1.0)
+    return _early_failure(samples, np.ones(len(samples), bool))
+
+
+def _early_failure(samples: pd.DataFrame, timed: np.ndarray) -> dict[str, Any] | None:
+    """:func:`early_failure` of the rows ``timed`` marks (those with a token count), without copying the frame."""
+    every = bool(timed.all())   # the usual case: nothing to leave out, nothing to copy
+    tokens = samples["completion_tokens"].to_numpy(dtype=float, na_value=np.nan)
+    correct, failed = _outcome_masks(samples["outcome"])
+    task = _task_codes(samples)
+    if not every:
+        tokens, correct, failed, task = tokens[timed], correct[timed], failed[timed], task[timed]
+    rel = _relative_tokens(task, tokens, correct)
     usable = np.isfinite(rel)
     n_f, n_c = int((usable & failed).sum()), int((usable & correct).sum())
     if n_f < MIN_N or n_c < MIN_N:
@@ -230,7 +279,11 @@ def _trend_bins(t: pd.DataFrame) -> list[int]:
 
 def late_rising(part: pd.DataFrame) -> dict[str, Any] | None:
     """Evidence of a smoothly rising failure hazard (see the module rule), or None."""
-    t = _with_counts(part)
+    return _late_rising(_with_counts(part))
+
+
+def _late_rising(t: pd.DataFrame) -> dict[str, Any] | None:
+    """:func:`late_rising` of a table that already has its counts."""
     idx = _trend_bins(t)
     if len(idx) < RISE_MIN_BINS:
         return None
@@ -249,7 +302,11 @@ def late_rising(part: pd.DataFrame) -> dict[str, Any] | None:
 
 def flat_high_truncation(part: pd.DataFrame, budget: int | None) -> dict[str, Any] | None:
     """Evidence of many truncations after answers stop coming (see the module rule), or None."""
-    t = _with_counts(part)
+    return _flat_high_truncation(_with_counts(part), budget)
+
+
+def _flat_high_truncation(t: pd.DataFrame, budget: int | None) -> dict[str, Any] | None:
+    """:func:`flat_high_truncation` of a table that already has its counts."""
     samples = float(t["samples"].iloc[0])
     truncated = float(t["events_truncated"].sum())
     if samples < MIN_N or truncated / samples < HIGH_TRUNCATION:
@@ -301,7 +358,8 @@ def series_findings(ds: Dataset, part: pd.DataFrame, samples: pd.DataFrame, *, n
         out.append(Finding(kind=kind, projection=PROJECTION, eval_id=eval_id, base_task=base_task, text=text,
                            where=where, evidence=evidence, action=ACTIONS[kind], link=url))
 
-    spike = wall_candidate(part)
+    counted = _with_counts(part)   # once per series: the three table readings share it
+    spike = _wall_candidate(counted)
     if spike is not None:
         where = {"bin_start": spike["bin_start"], "bin_end": spike["bin_end"], "bucket_size": bucket_size}
         span = f"{spike['bin_start']:,}–{spike['bin_end']:,} tokens"
@@ -326,19 +384,19 @@ def series_findings(ds: Dataset, part: pd.DataFrame, samples: pd.DataFrame, *, n
             else:
                 notes.append(f"{name}: a failure-hazard bump at {span} shows in {len(held['holding'])} of "
                              f"{len(held['tested'])} tasks with samples there: not a wall across tasks.")
-    early = early_failure(samples.dropna(subset=["completion_tokens"]))
+    early = _early_failure(samples, samples["completion_tokens"].notna().to_numpy())
     if early is not None:
         make("early_failure", f"{name}: early failure: {early['failed_early_share']:.0%} of failures end before "
              f"half their task's median correct length vs {early['correct_early_share']:.0%} of correct answers "
              f"(n {early['n_failed']:,} and {early['n_correct']:,}); {ACTIONS['early_failure']}.",
              {"rel_tokens_below": EARLY_REL}, early)
-    rise = late_rising(part)
+    rise = _late_rising(counted)
     if rise is not None:
         make("late_rising", f"{name}: failure hazard rises with tokens, {rise['early_hazard']:.3f} → "
              f"{rise['late_hazard']:.3f} per bin over {rise['tokens_from']:,}–{rise['tokens_to']:,} tokens; "
              f"{ACTIONS['late_rising']}.", {"tokens_from": rise["tokens_from"], "tokens_to": rise["tokens_to"]},
              rise)
-    flat = flat_high_truncation(part, budget)
+    flat = _flat_high_truncation(counted, budget)
     if flat is not None:
         make("flat_hazard_high_truncation", f"{name}: flat hazard with high truncation: "
              f"{flat['truncated_share']:.0%} truncated; of the {flat['still_running_at_half']:,} still running at half "

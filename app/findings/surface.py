@@ -204,7 +204,11 @@ def cliff(rows: pd.DataFrame, dim: str, other: str, values: Sequence[Any]) -> di
     ``other`` that have both cells, so a grid whose columns hold different rows (real data is
     often sparse) does not fake a step.
     """
-    along = _Along.of(rows, dim, other, values)
+    return _cliff(_Along.of(rows, dim, other, values), dim)
+
+
+def _cliff(along: _Along, dim: str) -> dict[str, Any] | None:
+    """:func:`cliff` of a panel already laid out along ``dim`` (the slope reads the same layout)."""
     prof = along.profile()
     if len(prof) < MIN_VALUES:
         return None
@@ -234,7 +238,11 @@ def cliff(rows: pd.DataFrame, dim: str, other: str, values: Sequence[Any]) -> di
 
 def slope(rows: pd.DataFrame, dim: str, other: str, values: Sequence[Any]) -> dict[str, Any] | None:
     """The gradual slope along ``dim`` (see the module's rule), as where + evidence; None when there is none."""
-    along = _Along.of(rows, dim, other, values)
+    return _slope(_Along.of(rows, dim, other, values), dim)
+
+
+def _slope(along: _Along, dim: str) -> dict[str, Any] | None:
+    """:func:`slope` of a panel already laid out along ``dim``."""
     prof = along.profile()
     if len(prof) < MIN_VALUES:
         return None
@@ -327,7 +335,8 @@ def panel_findings(rows: pd.DataFrame, grid: Grid, eval_id: str, label: str | No
         have = set(scored[dim])
         if not _numeric([v for v in values if v in have]):
             continue
-        found = cliff(scored, dim, other, values)
+        along = _Along.of(scored, dim, other, values)   # once: the cliff and the slope read the same layout
+        found = _cliff(along, dim)
         if found is not None:
             ev = found["evidence"]
             out.append(make("sharp_cliff", f"{name}: sharp cliff: {dim_label(dim)} {axis_label(ev['from']['value'])} "
@@ -336,7 +345,7 @@ def panel_findings(rows: pd.DataFrame, grid: Grid, eval_id: str, label: str | No
                             f"{ev['rows_holding']}/{ev['rows']} rows of {dim_label(other)}); "
                             f"{ACTIONS['sharp_cliff']}.", found["where"], ev))
             continue
-        found = slope(scored, dim, other, values)
+        found = _slope(along, dim)
         if found is not None:
             ev, where = found["evidence"], found["where"]
             out.append(make("gradual_slope", f"{name}: gradual slope along {dim_label(dim)}: "

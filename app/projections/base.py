@@ -134,7 +134,7 @@ def dim_option(ds: Dataset, value: str | None, what: str, *, allow_outcome: bool
 def eval_order(ds: Dataset, eval_ids) -> dict[str, str]:
     """eval_id → label for the given ids, in the dataset's label order (stable colours)."""
     wanted = set(eval_ids)
-    return {e: lab for e, lab in zip(ds.evals()["eval_id"], ds.evals()["label"]) if e in wanted}
+    return {e: lab for e, lab in ds.eval_label_order() if e in wanted}
 
 
 def selection_text(ds: Dataset, parsed: Mapping[str, Any], eval_ids, truncation: str | None = None) -> str:

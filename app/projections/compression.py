@@ -94,18 +94,25 @@ def _compression_numbers(samples: pd.DataFrame, dims: list[str]) -> pd.DataFrame
     return out.drop(columns=["_bytes", "_tokens"])
 
 
+def _is(outcome: pd.Series, value: str) -> np.ndarray:
+    """``outcome == value`` per sample, from a categorical's codes when it is one (no text per sample)."""
+    if isinstance(outcome.dtype, pd.CategoricalDtype):
+        categories = list(outcome.cat.categories)
+        return outcome.cat.codes.to_numpy() == (categories.index(value) if value in categories else -2)
+    return outcome.to_numpy() == value
+
+
 def _facet_titles(part: pd.DataFrame, facet: str | None, labels: Mapping[Any, str]) -> dict[Any, str]:
     """Subplot title per facet value, with its numbers from every selected sample (not only the drawn ones)."""
     out = {}
     for fv, fpart in (part.groupby(facet, sort=False, observed=True) if facet else [(None, part)]):
         name = (labels.get(fv, str(fv)) if facet == "eval_id" else
                 "all completions" if facet is None else f"{facet} = {fv}")
-        outcome = fpart["outcome"].to_numpy()
         tok = fpart["completion_tokens"].to_numpy()
         bpt = fpart["compressed_bytes"].to_numpy()[tok > 0] / tok[tok > 0]
         out[fv] = fig_compression.facet_title(name, {
-            "samples": len(fpart), "correct_share": float((outcome == "correct").mean()),
-            "truncation_rate": float((outcome == "truncated").mean()),
+            "samples": len(fpart), "correct_share": float(_is(fpart["outcome"], "correct").mean()),
+            "truncation_rate": float(_is(fpart["outcome"], "truncated").mean()),
             "bytes_per_token_p50": float(np.median(bpt)) if len(bpt) else float("nan")})
     return out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+import numpy as np
 import pandas as pd
 
 from app import bounds
@@ -31,14 +32,16 @@ from app.projections.base import (
 NAME = "hazard"
 
 
-def check_bins(ds: Dataset, parsed: Mapping[str, Any], bucket_size: int) -> None:
+def check_bins(ds: Dataset, parsed: Mapping[str, Any], bucket_size: int, tokens: pd.Series | None = None) -> None:
     """Refuse a bucket size that would cut this selection into more than ``bounds.MAX_HAZARD_BINS`` bins.
 
     Bins are [j·B, (j+1)·B), so the longest completion T of the selection falls in bin T // B and
     there are T // B + 1 of them; the smallest bucket size that fits is T // MAX_HAZARD_BINS + 1.
     Checked before the table is built: 16,384 bins of one token cost seconds and a 7 MB figure.
+    ``tokens``: the selection's completion_tokens when the caller already has them.
     """
-    tokens = ds.samples(parsed, columns=["completion_tokens"])["completion_tokens"]
+    if tokens is None:
+        tokens = ds.samples(parsed, columns=["completion_tokens"])["completion_tokens"]
     longest = tokens.max() if len(tokens) else None
     if longest is None or longest is pd.NA:
         return
@@ -48,6 +51,46 @@ def check_bins(ds: Dataset, parsed: Mapping[str, Any], bucket_size: int) -> None
         raise InputError(f"hazard: bucket size too small for this selection: at least {least:,} (--bucket-size); "
                          f"its longest completion has {int(longest):,} tokens, so bins of {bucket_size:,} would "
                          f"make {bins:,} bins and a figure shows at most {bounds.MAX_HAZARD_BINS:,}")
+
+
+def _parts(samples: pd.DataFrame, dims: list[str]) -> dict[tuple[str, ...], pd.DataFrame]:
+    """The samples of each (split, series) value, keyed by the values as text; rows in their order.
+
+    What ``samples.groupby(dims, observed=True)`` gives, read from the categoricals' codes: the
+    engine's samples come grouped by eval, so a series is usually one slice and nothing is sorted.
+    """
+    if not dims:
+        return {(): samples}
+    key: np.ndarray | None = None
+    values = []
+    for d in dims:
+        column = samples[d].astype("category") if not isinstance(samples[d].dtype, pd.CategoricalDtype) \
+            else samples[d]
+        codes = column.cat.codes.to_numpy()   # int8 for a few values: one dimension is keyed as it is
+        if key is None:
+            key = codes
+        else:
+            combined = key.astype(np.int64) * (len(column.cat.categories) + 1) + codes
+            key = np.where((key < 0) | (codes < 0), -1, combined)
+        values.append(list(column.cat.categories))
+    assert key is not None
+    ordered = bool(np.all(key[1:] >= key[:-1]))
+    order = None if ordered else np.argsort(key, kind="stable")
+    sorted_key = key if order is None else key[order]
+    starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]]) if len(key) else np.zeros(0, np.int64)
+    ends = np.r_[starts[1:], len(key)].astype(np.int64)
+    out: dict[tuple[str, ...], pd.DataFrame] = {}
+    for start, end in zip(starts, ends):
+        k = int(sorted_key[start])
+        if k < 0:
+            continue   # a missing value: groupby leaves it out
+        parts = []
+        for vals in reversed(values):
+            k, code = divmod(k, len(vals) + 1)
+            parts.append(str(vals[code]))
+        rows = samples.iloc[int(start):int(end)] if order is None else samples.iloc[order[start:end]]
+        out[tuple(reversed(parts))] = rows
+    return out
 
 
 def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str | None = "none",
@@ -61,8 +104,10 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
         raise InputError(f"hazard needs completion_tokens (time is measured in tokens); dataset {ds.name!r} has "
                          "no token counts, so when failures happen cannot be shown")
     parsed = ds.parse_filters(filters)
-    check_bins(ds, parsed, bucket_size)
     dims = list(dict.fromkeys(d for d in (split, series) if d))
+    columns = list(dict.fromkeys([d for d in dims] + ["eval_id", "base_task", "outcome", "completion_tokens"]))
+    samples = ds.samples(parsed, columns=columns)   # the findings' rows; their tokens also bound the bins
+    check_bins(ds, parsed, bucket_size, samples["completion_tokens"])
     table = ds.hazard(parsed, group_by=dims, bucket_size=int(bucket_size))
     if table.empty:
         if ds.aggregate(parsed, [], quantiles=False).empty:
@@ -88,11 +133,7 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
     budgets_all = ds.max_tokens()
     figures = []
     found: list[Finding] = []
-    columns = list(dict.fromkeys([d for d in dims] + ["eval_id", "base_task", "outcome", "completion_tokens"]))
-    samples = ds.samples(parsed, columns=columns)
-    by_part: dict[tuple[str, ...], pd.DataFrame] = ({(): samples} if not dims else
-               {tuple(str(v) for v in (k if isinstance(k, tuple) else (k,))): g
-                for k, g in samples.groupby(dims, observed=True, sort=False)})
+    by_part = _parts(samples, dims)
     options = {"bucket_size": None if bucket_size == bounds.BUCKET_SIZE_DEFAULT else int(bucket_size),
                "split_by": split, "group_by": None if series == "eval_id" else (series or NONE)}
     split_values = [None] if split is None else list(dict.fromkeys(table[split]))

@@ -8,7 +8,9 @@ navigation to every figure drawn, each page's default view and its floor:
 
 * uncached: the view cache emptied just before the visit (the workers have opened the dataset
   and drawn every page once, as a server that has been up a while has);
-* cached: the same visit again, the view in the cache.
+* cached: the same visit again, the view in the cache;
+* each both as a first visit (a new browser profile: plotly.js and Dash's scripts are
+  downloaded and compiled) and as a return visit (one browser kept: scripts cached, compiled).
 
 Floor and page take turns (which goes first alternates by round) and the table gives medians.
 Server time comes from the ``Server-Timing`` headers of every request the visit made: ``view`` is
@@ -46,13 +48,20 @@ class Visit:
     server_ms: float
 
 
+BROWSERS = {"first": "first visit (a new browser: plotly.js and Dash's scripts downloaded and compiled)",
+            "return": "return visit (the browser already holds the scripts, compiled)"}
+CACHES = ("uncached", "cached")
+
+
 @dataclass
 class Row:
-    """A page's visits and its floor's, uncached and cached."""
+    """A page's visits and its floor's: visits[(browser, cache, "floor" | "page")]."""
 
     page: str
-    floor: dict[str, list[Visit]] = field(default_factory=lambda: {"uncached": [], "cached": []})
-    page_visits: dict[str, list[Visit]] = field(default_factory=lambda: {"uncached": [], "cached": []})
+    visits: dict[tuple[str, str, str], list[Visit]] = field(default_factory=dict)
+
+    def add(self, key: tuple[str, str, str], one: Visit) -> None:
+        self.visits.setdefault(key, []).append(one)
 
 
 def server_times(timings: list[list[list[Any]]]) -> tuple[float, float]:
@@ -109,47 +118,60 @@ def measure(data: Path, pages: list[str], rounds: int) -> list[Row]:
         cmd = [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "8", "--worker-class", "gthread",
                "--bind", f"127.0.0.1:{port}", "--timeout", "600", "bench.floor:server"]
         with serve(cmd, env, base + "health", Path(tmp) / "gunicorn.log"):
-            driver = chrome()
+            kept = chrome()  # the return visits' browser
+
+            def timed(browser: str, url: str) -> Visit:
+                if browser == "return":
+                    return visit(kept, url, all_drawn)
+                driver = chrome()  # a new profile: nothing cached, nothing compiled
+                try:
+                    return visit(driver, url, all_drawn)
+                finally:
+                    driver.quit()
+
             try:
-                for _ in range(2):  # both workers draw every view once; the browser caches the scripts
+                for _ in range(2):  # both workers draw every view once; the kept browser caches the scripts
                     for page in pages:
-                        visit(driver, f"{base}_bench/floor/{page}", all_drawn)
-                        visit(driver, f"{base}{page}", all_drawn)
+                        visit(kept, f"{base}_bench/floor/{page}", all_drawn)
+                        visit(kept, f"{base}{page}", all_drawn)
                 for row in rows:
                     for n in range(rounds):
                         kinds = [("floor", f"{base}_bench/floor/{row.page}"), ("page", f"{base}{row.page}")]
-                        for kind, url in kinds if n % 2 == 0 else kinds[::-1]:
-                            into = row.floor if kind == "floor" else row.page_visits
-                            empty_cache(cache)
-                            into["uncached"].append(visit(driver, url, all_drawn))
-                            into["cached"].append(visit(driver, url, all_drawn))
+                        for browser in BROWSERS:
+                            for kind, url in kinds if n % 2 == 0 else kinds[::-1]:
+                                empty_cache(cache)
+                                row.add((browser, "uncached", kind), timed(browser, url))
+                                row.add((browser, "cached", kind), timed(browser, url))
                     print(f"  {row.page}: done", file=sys.stderr)
             finally:
-                driver.quit()
+                kept.quit()
     return rows
 
 
 def table(rows: list[Row], title: str, rounds: int) -> list[str]:
-    """The Markdown section: page vs floor (seconds and ratio) and server ms, uncached and cached."""
+    """The Markdown section: per browser state, page vs floor (seconds, ratio) and server ms, uncached and cached."""
     med = statistics.median
     lines = [title, "",
              f"Navigation → every figure drawn, headless Chromium, gunicorn with 2 workers; medians of {rounds} "
              "visits. The floor is a bare page on the same server that loads the same plotly.min.js and draws the "
-             "same figure JSON (bench/floor.py). Server ms: the view's computation (uncached) or cache read "
-             "(cached), and the server's work for every request of the visit.", "",
-             "| page | floor s | page s | page / floor (≤ 1.2) | view server ms (≤ 100) | all requests server ms "
-             "| floor s cached | page s cached | page / floor cached (≤ 1.1) | view server ms cached (≤ 5) "
-             "| all requests server ms cached |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for row in rows:
-        cells = [row.page]
-        for kind in ("uncached", "cached"):
-            floor = med(v.seconds for v in row.floor[kind])
-            page = med(v.seconds for v in row.page_visits[kind])
-            view = med(v.view_ms for v in row.page_visits[kind])
-            total = med(v.server_ms for v in row.page_visits[kind])
-            cells += [f"{floor:.2f}", f"{page:.2f}", f"{page / floor:.2f}", f"{view:.1f}", f"{total:.1f}"]
-        lines.append("| " + " | ".join(cells) + " |")
+             "same figure JSON (bench/floor.py). Uncached: the view cache emptied just before the visit. Server ms: "
+             "the view's computation (uncached) or cache read (cached), and the server's work for every request of "
+             "the visit, from Server-Timing."]
+    for browser, label in BROWSERS.items():
+        lines += ["", f"**{label[0].upper()}{label[1:]}**", "",
+                  "| page | floor s | page s | page / floor (≤ 1.2) | view server ms (≤ 100) | all requests server ms "
+                  "| floor s cached | page s cached | page / floor cached (≤ 1.1) | view server ms cached (≤ 5) "
+                  "| all requests server ms cached |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for row in rows:
+            cells = [row.page]
+            for cache in CACHES:
+                floor = med(v.seconds for v in row.visits[(browser, cache, "floor")])
+                page = row.visits[(browser, cache, "page")]
+                shown = med(v.seconds for v in page)
+                cells += [f"{floor:.2f}", f"{shown:.2f}", f"{shown / floor:.2f}", f"{med(v.view_ms for v in page):.1f}",
+                          f"{med(v.server_ms for v in page):.1f}"]
+            lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 

@@ -170,3 +170,19 @@ def test_spinners_wait_before_showing(client, web_app):
     kinds = {getattr(node, "id", None) for node in loadings}
     assert {"view-loading", "probe-loading", "report-loading", None} <= kinds, kinds
     assert {node.delay_show for node in loadings} == {ui.SPINNER_DELAY_MS} and ui.SPINNER_DELAY_MS == 200
+
+
+@pytest.mark.parametrize("page", list(SPECS))
+def test_page_figure_json_is_plotlys_json_sized_to_the_window(web_app, page):
+    """Encoded once: the same document as plotly's own to_json, minus the fixed width, with autosize on."""
+    with web_app.server.test_request_context("/"):
+        services = current()
+        state = decode(page, {}, services.registry).state
+        projection = SPECS[page].run(services.registry.get(state.dataset), filters=state.filters,
+                                     truncation=state.truncation, **state.run_options())
+    for _, figure in projection.figures:
+        text, width, height = compute.page_figure_json(figure)
+        expected = json.loads(figure.to_json())
+        assert width == expected["layout"].pop("width") and height == expected["layout"]["height"]
+        expected["layout"]["autosize"] = True
+        assert json.loads(text) == expected and "NaN" not in text

@@ -55,7 +55,11 @@ class Dataset:
         self.has_tokens = self._layout.has_tokens
         self.has_bytes = self._layout.has_bytes
         self._texts = text_source(path, meta)  # where texts are (a stat); never read here
-        table = self.evals()   # ~2 ms once, so no view pays for the evals table to order its evals
+        # the evals and tasks tables depend on nothing but what was opened: built once (a few ms each), so
+        # no view or page layout pays for them again (callers get copies: theirs to change)
+        self._evals_table = discovery.evals_table(self._layout, meta)
+        self._tasks_table = discovery.tasks_table(self._layout)
+        table = self._evals_table
         self._evals_by_label: tuple[tuple[str, str], ...] = tuple(zip(table["eval_id"], table["label"]))
 
     @classmethod
@@ -87,7 +91,7 @@ class Dataset:
     # ------------------------------------------------------------ discovery
     def evals(self) -> pd.DataFrame:
         """One row per eval: identity, label, groups, budget and how much data it has."""
-        return discovery.evals_table(self._layout, self.meta)
+        return self._evals_table.copy()
 
     def eval_label_order(self) -> list[tuple[str, str]]:
         """(eval_id, label) of every eval in the order of :meth:`evals` (by label), built at open.
@@ -99,7 +103,7 @@ class Dataset:
 
     def tasks(self) -> pd.DataFrame:
         """One row per task with its params and the values each takes."""
-        return discovery.tasks_table(self._layout)
+        return self._tasks_table.copy()
 
     def views(self) -> pd.DataFrame:
         """Named projections from dataset.json: task, two (or more) group-by dims, fixed filters."""

@@ -130,3 +130,17 @@ def test_token_quantiles_equal_the_sorted_rows_on_every_path(ds, keys, filters, 
     want = _sorted_rows_quantiles(lay, cells, found.codes, found.n_groups, qs)
     for a, b in zip(got, want):
         assert np.array_equal(a, b, equal_nan=True)
+
+
+def test_evals_and_tasks_tables_are_built_once_and_handed_out_as_copies():
+    from pathlib import Path
+
+    from app.engine import Dataset, discovery
+
+    ds = Dataset.open(Path(__file__).resolve().parents[2] / "data")
+    evals, tasks = ds.evals(), ds.tasks()
+    pd.testing.assert_frame_equal(evals, discovery.evals_table(ds._layout, ds.meta))
+    pd.testing.assert_frame_equal(tasks, discovery.tasks_table(ds._layout))
+    evals.loc[0, "label"] = "changed by a caller"
+    tasks.drop(columns="params", inplace=True)
+    assert ds.evals().loc[0, "label"] != "changed by a caller" and "params" in ds.tasks().columns

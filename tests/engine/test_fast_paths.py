@@ -142,5 +142,5 @@ def test_evals_and_tasks_tables_are_built_once_and_handed_out_as_copies():
     pd.testing.assert_frame_equal(evals, discovery.evals_table(ds._layout, ds.meta))
     pd.testing.assert_frame_equal(tasks, discovery.tasks_table(ds._layout))
     evals.loc[0, "label"] = "changed by a caller"
-    tasks.drop(columns="params", inplace=True)
+    del tasks["params"]
     assert ds.evals().loc[0, "label"] != "changed by a caller" and "params" in ds.tasks().columns

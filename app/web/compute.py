@@ -12,7 +12,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from flask import g
 from plotly.utils import PlotlyJSONEncoder
@@ -202,42 +202,78 @@ def _compute(services: Services, ds: Dataset, state: State, key: str) -> dict[st
     return entries
 
 
-def _cached(services: Services, state: State, suffix: str,
-            compute: bool = True) -> tuple[Any, str, bool, State, list[Any]]:
-    """One cached part of a view (its summary, 'fig:0', 'csv'), computing the view on a miss.
+def _named(summary: Mapping[str, Any], suffix: str) -> bool:
+    """Whether a view with this summary has part ``suffix`` ('fig:N', 'csv'): an empty view has neither."""
+    if summary.get("status") != ViewStatus.OK.value:
+        return False
+    if suffix.startswith("fig:"):
+        index = suffix[len("fig:"):]
+        return index.isdigit() and int(index) < len(summary.get("figures", []))
+    return suffix == "csv"
+
+
+def _cached(services: Services, state: State, want: Callable[[Mapping[str, Any]], list[str]],
+            compute: bool = True) -> tuple[dict[str, Any] | None, str, bool, State, list[Any]]:
+    """A view's summary and the parts ``want(summary)`` names ('fig:0', 'csv'), computing the view at most once.
 
     A miss takes the view's lock first (:mod:`app.web.single_flight`): a request that finds
-    another one computing the same view waits for it and reads the cache instead.
-    Returns (the part, the view's key, whether it was a hit, the state run, the split values).
+    another one computing the same view waits for it and reads the cache instead. Parts come
+    from the computation itself when the cache cannot give them back (down, or an entry too large).
+    Returns ({"summary": …, part: …} or None when not cached and ``compute`` is off, the view's key,
+    whether it was a hit, the state run, the split values).
     """
     started = time.perf_counter()
     ds = services.registry.get(state.dataset)
     run, splits = resolve(services, state)
     key = view_key(run, ds.version)
-    value = services.cache.get(f"{key}:{suffix}")
-    hit, waited = value is not None, 0.0
+
+    def read() -> dict[str, Any] | None:
+        summary = services.cache.get(f"{key}:summary")
+        if summary is None:
+            return None
+        parts = {suffix: services.cache.get(f"{key}:{suffix}") for suffix in want(summary)}
+        return None if any(value is None for value in parts.values()) else {"summary": summary, **parts}
+
+    found, waited = read(), 0.0
+    hit = found is not None
     if not hit and compute:
         with services.locks.hold(key) as waited:
-            value = services.cache.get(f"{key}:{suffix}")  # computed by another request meanwhile?
-            hit = value is not None
-            if not hit:
-                value = _compute(services, ds, run, key).get(f"{key}:{suffix}")
+            found = read()  # computed by another request meanwhile?
+            hit = found is not None
+            if found is None:
+                entries = _compute(services, ds, run, key)
+                summary = entries[f"{key}:summary"]
+                found = {"summary": summary, **{s: entries.get(f"{key}:{s}") for s in want(summary)}}
     _note_cache(hit, started, waited)
-    return value, key, hit, run, splits
+    return found, key, hit, run, splits
 
 
 def view(services: Services, state: State) -> View:
     """The view's summary, computing and caching the whole view on a miss."""
-    summary, key, hit, run, splits = _cached(services, state, "summary")
-    return View(key, ViewSummary.from_json(summary), hit, run, splits)
+    found, key, hit, run, splits = _cached(services, state, lambda _: [])
+    assert found is not None
+    return View(key, ViewSummary.from_json(found["summary"]), hit, run, splits)
 
 
 def cached_view(services: Services, state: State) -> View | None:
     """The view's summary if the cache has it (nothing is computed): a page then lays it out at once."""
-    summary, key, hit, run, splits = _cached(services, state, "summary", compute=False)
-    return View(key, ViewSummary.from_json(summary), hit, run, splits) if hit else None
+    found, key, hit, run, splits = _cached(services, state, lambda _: [], compute=False)
+    return View(key, ViewSummary.from_json(found["summary"]), hit, run, splits) if found else None
 
 
 def part(services: Services, state: State, suffix: str) -> str | None:
-    """A cached part ('fig:0', 'csv') of a view, computing the view if it is missing."""
-    return _cached(services, state, suffix)[0]
+    """A cached part ('fig:0', 'csv') of a view, computing the view if it is missing; None if it has none."""
+    found, *_ = _cached(services, state, lambda summary: [suffix] if _named(summary, suffix) else [])
+    assert found is not None
+    return found.get(suffix)
+
+
+def figures(services: Services, state: State) -> tuple[View, list[str]]:
+    """The view and every figure's JSON text, in order, computing the view at most once."""
+    def every_figure(summary: Mapping[str, Any]) -> list[str]:
+        return [f"fig:{i}" for i in range(len(summary.get("figures", []))) if _named(summary, f"fig:{i}")]
+
+    found, key, hit, run, splits = _cached(services, state, every_figure)
+    assert found is not None
+    summary = found.pop("summary")
+    return View(key, ViewSummary.from_json(summary), hit, run, splits), [found[s] for s in every_figure(summary)]

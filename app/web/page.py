@@ -85,15 +85,16 @@ def projection_layout(page: str, query: Mapping[str, Any]) -> Any:
     ds = registry.get(state.dataset)
     spec = SPECS[page]
     search = encode(state, registry)
+    csv = table_url(get_relative_path("/"), page, search)
     area = steps = reading = None
     command = cli_command(state, registry.entry(state.dataset).path, registry.root)
-    csv: str | None = table_url(get_relative_path("/"), page, search)
+    exported: str | None = csv
     ready = compute.cached_view(services, state)
-    if ready is not None:
-        area, steps, reading, command, csv = view_children(state, ready, services)
+    if ready is not None:  # as the render callback would lay it out (an empty view has no CSV to download)
+        area, steps, reading, command, exported = view_children(state, ready, services)
     return page_frame(page, spec.title, spec.summary, decoded, registry, [
         ui.options_row(spec, state, ds),
-        ui.actions(command, table_url(get_relative_path("/"), page, search), csv_active=csv is not None),
+        ui.actions(command, csv, csv_active=exported is not None),
         dcc.Store(id=ids.VIEW_QUERY, data={"page": page, "search": search, "filled": ready is not None}),
         html.Span(id=ids.CANONICAL_URL, hidden=True),
         html.Div(steps, id=ids.NEXT_STEPS),

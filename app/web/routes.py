@@ -116,15 +116,12 @@ def register(server: Flask, prefix: str) -> None:
         try:
             state = decode(page, parse_query(request.query_string.decode("utf-8", "replace")),
                            services.registry).state
-            summary = compute.view(services, state).summary
+            _, texts = compute.figures(services, state)
         except InputError:
-            summary = None
-        if summary is not None and summary.status is compute.ViewStatus.OK:
-            search = encode(state, services.registry)
-            for index in range(len(summary.figures)):
-                text = compute.part(services, state, f"fig:{index}")
-                if text is not None:
-                    figures.append(f"{json.dumps(figure_url(get_relative_path('/'), page, index, search))}:{text}")
+            texts = []
+        if texts:
+            search, prefix_now = encode(state, services.registry), get_relative_path("/")
+            figures = [f"{json.dumps(figure_url(prefix_now, page, i, search))}:{text}" for i, text in enumerate(texts)]
         return Response('{"figures":{' + ",".join(figures) + "}}", mimetype="application/json",
                         headers={"Cache-Control": "no-store"})
 

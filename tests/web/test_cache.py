@@ -315,3 +315,18 @@ def test_redis_with_a_password(tmp_path):
             assert status.reason == "authentication failed (check the password in REDIS_URL)", (url, status)
     finally:
         stop(proc)
+
+
+def test_a_view_whose_figures_the_cache_refuses_is_computed_once_per_request(web_app, client, caplog):
+    """The page's early fetch asks for every figure of a view: served from one computation, cached or not."""
+    services = web_app.server.extensions[EXTENSION]
+    small = ViewCache(services.cache.backend, "filesystem", SECRET, max_entry_bytes=2000)
+    web_app.server.extensions[EXTENSION] = Services(services.settings, services.registry, small)
+    try:
+        with caplog.at_level(logging.INFO, "app.web.compute"):
+            answer = client.get("/_profile/view/spiderweb.json?style=matrix&truncation=separate")
+    finally:
+        web_app.server.extensions[EXTENSION] = services
+    figures = answer.get_json()["figures"]
+    assert answer.status_code == 200 and figures and all(f["data"] for f in figures.values())
+    assert caplog.text.count("computed spiderweb") == 1

@@ -30,7 +30,7 @@ def floor_page(page: str) -> Response:
     prefix = app.config.requests_pathname_prefix
     query = request.query_string.decode("utf-8", "replace")
     view = view_figures_url(prefix, page, f"?{query}" if query else "")
-    plotly_js = plotly_url(app)
+    plotly_js = plotly_url(prefix)
     attrs = f'data-plotly="{escape(plotly_js)}" data-view="{escape(view)}"'
     html = (f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>floor: {escape(page)}</title>'
             f'<link rel="preload" as="script" href="{escape(plotly_js)}">'

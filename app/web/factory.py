@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     auth.register(server, settings.url_base_pathname, settings.basic_auth, settings.trusted_user_header)
     security.register(app)
     routes.register(server, settings.url_base_pathname)
+    boot.register(server, settings.url_base_pathname)
     callbacks.register(app)
     if settings.preload and registry.entries:
         try:

@@ -10,6 +10,8 @@ projections' public API on the bundled dataset, with several options each.
 
 from __future__ import annotations
 
+import re
+
 import plotly.graph_objects as go
 import pytest
 
@@ -54,3 +56,28 @@ def test_the_template_is_resolved_once_and_not_shared_by_figures():
     assert fig.layout.template.to_plotly_json() == common.TEMPLATE
     fig.layout.template.layout.font.color = "#ff0000"     # a change to one figure's template stays in that figure
     assert common.TEMPLATE["layout"]["font"]["color"] != "#ff0000"
+
+
+def _bundled_traces() -> tuple[str, set[str]]:
+    """(plotly.js version, trace types) of the partial plotly.js the pages load, read from its header."""
+    from app.web.boot import PLOTLY_FILE
+
+    head = PLOTLY_FILE.read_text(encoding="utf-8")[:400]
+    found = re.search(r"plotly\.js v([\d.]+) \(partial: ([a-z0-9, ]+) - minified\)", head)
+    assert found, head
+    return found.group(1), {t.strip() for t in found.group(2).split(",")}
+
+
+def test_the_pages_plotly_js_is_plotly_pys_version():
+    """A plotly upgrade must rebuild the bundle (scripts/plotly-bundle/build.sh): same plotly.js as plotly.py's."""
+    from plotly.offline import get_plotlyjs_version
+
+    assert _bundled_traces()[0] == get_plotlyjs_version()
+
+
+@pytest.mark.parametrize("builder, name", [(b, n) for b, names in CASES.items() for n in names])
+def test_every_trace_type_drawn_is_in_the_pages_plotly_js(thunks, builder, name):
+    """A figure with a trace type the partial bundle lacks would draw nothing on a page: rebuild it with that type."""
+    bundled = _bundled_traces()[1]
+    for _, fig in snapshot.figures_of(thunks[name]()):
+        assert {trace.type for trace in fig.data} <= bundled, builder

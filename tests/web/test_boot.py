@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import html as html_lib
 import json
 import re
-from pathlib import Path
 from urllib.parse import quote
 
-import plotly
 import pytest
 
 from app.projections.spec import SPECS
@@ -31,32 +30,35 @@ def _boot_attrs(head: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("page", list(SPECS))
-def test_a_projection_page_starts_plotly_and_its_view_from_the_head(client, web_app, page):
+def test_a_projection_page_starts_plotly_and_its_view_from_the_head(client, page):
     head = _head(client, f"/{page}?truncation=separate")
     attrs = _boot_attrs(head)
-    with web_app.server.test_request_context("/"):
-        plotly_js = boot.plotly_url(web_app)
-    assert attrs == {"data-plotly": plotly_js, "data-view": f"/_profile/view/{page}.json?truncation=separate"}
+    plotly_js = boot.plotly_url("/")
+    assert attrs == {"data-plotly": plotly_js, "data-eager": "plotly",
+                     "data-view": f"/_profile/view/{page}.json?truncation=separate"}
     preloads = re.findall(r'<link rel="preload" as="script" href="([^"]+)">', head)
     assert plotly_js in preloads and "/_dash-component-suites/dash/dcc/async-graph.js" in preloads
     assert head.index(plotly_js) < head.index("/assets/boot.js")  # the download starts first
 
 
-def test_plotly_url_is_the_installed_plotly_js_kept_by_the_browser(client, web_app):
-    with web_app.server.test_request_context("/"):
-        url = boot.plotly_url(web_app)
+def test_plotly_js_is_the_partial_bundle_kept_by_the_browser_for_good(client):
+    url = boot.plotly_url("/")
     r = client.get(url)
-    assert r.status_code == 200 and "max-age=31536000" in r.headers["Cache-Control"]
-    assert r.data == (Path(plotly.__file__).parent / boot.PLOTLY_FILE).read_bytes()
-    assert f".v{plotly.__version__.replace('.', '_')}m" in url
+    assert r.status_code == 200 and r.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert r.data == boot.PLOTLY_FILE.read_bytes() and b"plotly.js v" in r.data[:200]
+    name = url.rsplit("/", 1)[1]
+    assert name == f"plotly-{hashlib.sha256(r.data).hexdigest()[:16]}.min.js"  # a new build gets a new name
+    assert client.get("/_profile/plotly-0000000000000000.min.js").status_code == 404
+    assert "plotly-partial" not in client.get("/spiderweb").get_data(as_text=True).split("</head>")[1]
 
 
-def test_pages_without_figures_load_neither(client):
+def test_pages_without_figures_load_plotly_only_if_a_graph_asks(client):
     for path in ("/", "/probe"):
         head = _head(client, path)
-        assert "boot.js" not in head and "plotly" not in head, path
+        assert _boot_attrs(head) == {"data-plotly": boot.plotly_url("/")}, path  # no data-eager, no data-view
+        assert "preload" not in head, path
     report = _boot_attrs(_head(client, "/report"))  # figures, but not one view's: plotly.js only
-    assert set(report) == {"data-plotly"}
+    assert report == {"data-plotly": boot.plotly_url("/"), "data-eager": "plotly"}
 
 
 def test_unused_libraries_are_left_out_of_every_page(client):

@@ -69,9 +69,14 @@ def test_the_report_loads_plotly_once_with_the_page(fresh_browser, server):
     assert console_errors(driver) == []
 
 
-def test_pages_without_figures_load_no_plotly(fresh_browser, server):
+def test_pages_without_figures_load_plotly_only_when_a_graph_needs_it(fresh_browser, server):
     driver = fresh_browser
     driver.get(server + "probe")
     wait_for(driver, lambda: driver.execute_script("return !!document.getElementById('probe-area')"), what="probe")
-    assert driver.execute_script("return typeof window.Plotly") == "undefined"
+    assert driver.execute_script("return typeof window.Plotly.newPlot") == "undefined"  # a promise, not loaded
     assert not [r for r in _resources(driver) if "plotly" in r["name"]]
+    driver.find_element(By.ID, "nav-hazard").click()  # inside the page: no new HTML
+    wait_figures(driver)
+    assert _plotly_loads(driver) == (1, 1, True)  # the partial bundle, loaded once, not dcc's own plotly.js
+    assert not [r for r in _resources(driver) if "package_data/plotly" in r["name"]]
+    assert console_errors(driver) == []

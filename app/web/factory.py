@@ -19,6 +19,18 @@ PAGES_FOLDER = ROOT / "pages"
 ASSETS_FOLDER = ROOT / "assets"
 
 
+def set_up_now(app: Dash) -> None:
+    """Finish Dash's own set-up now, not on the worker's first request.
+
+    Dash registers the scripts it may serve during its first request, and marks that done
+    before doing it: in a threaded worker, the requests arriving meanwhile (a fresh page asks for
+    a dozen scripts at once) found the list half-filled and got a 500 for react-dom or prop-types,
+    and the page stayed blank. One request of our own, before the worker serves anyone, does it.
+    """
+    with app.server.test_client() as client:
+        client.get(f"{app.config.requests_pathname_prefix}{routes.API}/set-up")  # a 404 after the set-up
+
+
 def create_app(settings: Settings | None = None) -> Dash:
     """The app for ``settings`` (default: from the environment); opens the default dataset unless told not to."""
     settings = settings or from_env()
@@ -44,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     routes.register(server, settings.url_base_pathname)
     boot.register(server, settings.url_base_pathname)
     callbacks.register(app)
+    set_up_now(app)
     if settings.preload and registry.entries:
         try:
             registry.get()

@@ -136,3 +136,15 @@ def test_no_dataset_shows_a_message_not_a_traceback(web_app, tmp_path):
                 assert "PROFILE_DATA" in str(layout.to_plotly_json())
     finally:
         web_app.server.extensions[EXTENSION] = services
+
+
+def test_dash_is_set_up_before_the_first_request(web_data, tmp_path):
+    """Every script a page names is registered before a worker serves anyone (no half-filled list to race)."""
+    from app.web import create_app
+    from app.web.settings import Settings
+
+    app = create_app(Settings(data=web_data, cache_dir=tmp_path / "cache", preload=False))
+    assert app._got_first_request["setup_server"]
+    registered = {f"{ns}/{p}" for ns, paths in app.registered_paths.items() for p in paths}
+    assert {"dash/deps/react-dom@18.3.1.min.js", "dash/deps/prop-types@15.8.1.min.js",
+            "dash/dash-renderer/build/dash_renderer.min.js", "dash/dcc/dash_core_components.js"} <= registered

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import threading
 import time
@@ -95,3 +96,19 @@ def test_two_workers_asked_for_one_new_view_compute_it_once(web_data, tmp_path):
             assert sorted(a.headers["X-Profile-Cache"] for a in answers) == ["hit", "miss"]
         computed = (tmp_path / "gunicorn.log").read_text().count("computed hazard in")
         assert computed == 3, f"{computed} computations of 3 views"
+
+
+def test_fresh_workers_serve_every_script_of_a_first_page(web_data, tmp_path):
+    """A new page asks for a dozen scripts at once, from workers that have served nobody yet: none may fail."""
+    env = {"PROFILE_DATA": str(web_data), "CACHE_DIR": str(tmp_path / "cache")}
+    with gunicorn(env, tmp_path, workers=2) as (base, _):
+        page = requests.get(base + "hazard", timeout=30).text
+        scripts = [base + src.lstrip("/") for src in re.findall(r'<script src="([^"]+)"', page)]
+        assert len(scripts) >= 8
+
+        def status(url: str) -> int:
+            return requests.get(url, headers={"Connection": "close"}, timeout=30).status_code
+
+        with ThreadPoolExecutor(16) as pool:
+            answers = list(pool.map(status, scripts * 3))
+        assert answers == [200] * len(answers)

@@ -136,7 +136,8 @@ def measure(data: Path, pages: list[str], rounds: int) -> list[Row]:
                         visit(kept, f"{base}{page}", all_drawn)
                 for row in rows:
                     for n in range(rounds):
-                        kinds = [("floor", f"{base}_bench/floor/{row.page}"), ("page", f"{base}{row.page}")]
+                        kinds = [("floor", f"{base}_bench/floor/{row.page}"), ("page", f"{base}{row.page}"),
+                                 ("full", f"{base}_bench/floor-full/{row.page}")]
                         for browser in BROWSERS:
                             for kind, url in kinds if n % 2 == 0 else kinds[::-1]:
                                 empty_cache(cache)
@@ -154,15 +155,16 @@ def table(rows: list[Row], title: str, rounds: int) -> list[str]:
     lines = [title, "",
              f"Navigation → every figure drawn, headless Chromium, gunicorn with 2 workers; medians of {rounds} "
              "visits. The floor is a bare page on the same server that loads the same plotly.min.js and draws the "
-             "same figure JSON (bench/floor.py). Uncached: the view cache emptied just before the visit. Server ms: "
-             "the view's computation (uncached) or cache read (cached), and the server's work for every request of "
-             "the visit, from Server-Timing."]
+             "same figure JSON (bench/floor.py); the last column is that floor with plotly.py's full "
+             "plotly.min.js (4.8 MB), what the pages loaded before. Uncached: the view cache emptied just before the "
+             "visit. Server ms: the view's computation (uncached) or cache read (cached), and the server's work for "
+             "every request of the visit, from Server-Timing."]
     for browser, label in BROWSERS.items():
         lines += ["", f"**{label[0].upper()}{label[1:]}**", "",
                   "| page | floor s | page s | page / floor (≤ 1.2) | view server ms (≤ 100) | all requests server ms "
                   "| floor s cached | page s cached | page / floor cached (≤ 1.1) | view server ms cached (≤ 5) "
-                  "| all requests server ms cached |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  "| all requests server ms cached | full plotly.js floor s, uncached / cached |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for row in rows:
             cells = [row.page]
             for cache in CACHES:
@@ -171,6 +173,8 @@ def table(rows: list[Row], title: str, rounds: int) -> list[str]:
                 shown = med(v.seconds for v in page)
                 cells += [f"{floor:.2f}", f"{shown:.2f}", f"{shown / floor:.2f}", f"{med(v.view_ms for v in page):.1f}",
                           f"{med(v.server_ms for v in page):.1f}"]
+            full = [med(v.seconds for v in row.visits[(browser, cache, "full")]) for cache in CACHES]
+            cells.append(" / ".join(f"{s:.2f}" for s in full))
             lines.append("| " + " | ".join(cells) + " |")
     return lines
 

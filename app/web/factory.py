@@ -22,13 +22,15 @@ ASSETS_FOLDER = ROOT / "assets"
 def set_up_now(app: Dash) -> None:
     """Finish Dash's own set-up now, not on the worker's first request.
 
-    Dash registers the scripts it may serve during its first request, and marks that done
-    before doing it: in a threaded worker, the requests arriving meanwhile (a fresh page asks for
-    a dozen scripts at once) found the list half-filled and got a 500 for react-dom or prop-types,
-    and the page stayed blank. One request of our own, before the worker serves anyone, does it.
+    Dash registers the scripts it may serve during its first request (``_setup_server``, a
+    before-request hook), and marks that done before doing it: in a threaded worker, the requests
+    arriving meanwhile (a fresh page asks for a dozen scripts at once) found the list half-filled
+    and got a 500 for react-dom or prop-types, and the page stayed blank. Running the same hook
+    here, before the worker serves anyone, leaves it nothing to do later (it runs once). Not through
+    a request of our own: Flask then refuses routes added after ``create_app`` (the benchmark's floor).
     """
-    with app.server.test_client() as client:
-        client.get(f"{app.config.requests_pathname_prefix}{routes.API}/set-up")  # a 404 after the set-up
+    with app.server.test_request_context(app.config.requests_pathname_prefix):
+        app._setup_server()
 
 
 def create_app(settings: Settings | None = None) -> Dash:

@@ -19,7 +19,7 @@ import pandas as pd
 from app.engine import stats
 from app.engine.dimensions import Dimension
 from app.engine.errors import InputError
-from app.engine.layout import N_OUT, Layout
+from app.engine.layout import N_OUT, Layout, dense_codes, distinct_keys
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,7 +59,7 @@ def group_cells(cells: np.ndarray, dims: Sequence[Dimension]) -> Grouping:
         codes = dim.codes[outcome] if dim.name == "outcome" else dim.codes[point]
         key = key * (len(dim.values) + 1) + codes
         space *= len(dim.values) + 1
-    uniq, group = _distinct(key, space)
+    uniq, group = dense_codes(key, space, np.int64, _table_space(key))
     columns = {}
     rest = uniq.copy()
     for dim in reversed(dims):
@@ -68,37 +68,19 @@ def group_cells(cells: np.ndarray, dims: Sequence[Dimension]) -> Grouping:
         rest //= base
         columns[dim.name] = pd.Series(np.array(dim.values + [None], dtype=object)[code], dtype=object)
     frame = pd.DataFrame({dim.name: columns[dim.name] for dim in dims})
-    return Grouping(group.astype(np.int64), frame)
+    return Grouping(group, frame)  # int64 codes
 
 
 DENSE_SPACE = 1 << 22   # key spaces up to this many values are coded with a lookup table, not a sort
 HISTOGRAM_CELLS = 1 << 20  # token quantiles count (group, tokens) pairs instead of sorting up to this many
 
 
-def _distinct(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
-    """``np.unique(key, return_inverse=True)`` for keys in [0, space): a lookup table when the space is small.
-
-    The usual group keys (eval × task, a few params) span a space far smaller than the
-    hundreds of thousands of cells, where marking the present keys beats sorting them;
-    the result is the same (distinct keys ascending, each key's index among them).
+def _table_space(key: np.ndarray) -> int:
+    """The largest key space coded with a lookup table here: the usual group keys (eval × task, a few
+    params) span a space far smaller than the hundreds of thousands of cells, where marking the present
+    keys beats sorting them; a sparse space would cost a table out of proportion to the keys.
     """
-    if space > DENSE_SPACE or space > 8 * len(key) + 1024:
-        return np.unique(key, return_inverse=True)
-    present = np.zeros(space, bool)
-    present[key] = True
-    distinct = np.flatnonzero(present)
-    lookup = np.zeros(space, np.int64)
-    lookup[distinct] = np.arange(len(distinct), dtype=np.int64)
-    return distinct, lookup[key]
-
-
-def _unique(key: np.ndarray, space: int) -> np.ndarray:
-    """``np.unique(key)`` for keys in [0, space): marked in a table when the space is small (no sort)."""
-    if space > DENSE_SPACE or space > 8 * len(key) + 1024:
-        return np.unique(key)
-    present = np.zeros(space, bool)
-    present[key] = True
-    return np.flatnonzero(present)
+    return min(DENSE_SPACE, 8 * len(key) + 1024)
 
 
 def token_quantiles(layout: Layout, cells: np.ndarray, grouping: Grouping, qs: Sequence[float]) -> list[np.ndarray]:
@@ -110,10 +92,11 @@ def token_quantiles(layout: Layout, cells: np.ndarray, grouping: Grouping, qs: S
     # Fast path: each group is exactly one whole block → quantiles are lookups.
     g_first = np.full(n_groups, -1, np.int64)
     g_first[group] = block
-    pairs = _unique(block * n_groups + group, n_blocks * n_groups)   # each (block, group) that occurs
+    pair_key = block * n_groups + group
+    pairs = distinct_keys(pair_key, n_blocks * n_groups, _table_space(pair_key))   # each (block, group) that occurs
     groups_per_block = np.bincount(pairs // n_groups, minlength=n_blocks)
     blocks_per_group = np.bincount(pairs % n_groups, minlength=n_groups)
-    used = _unique(block, n_blocks)
+    used = distinct_keys(block, n_blocks, _table_space(block))
     whole_blocks = bool(np.all(full_cells[used] == lay.block_cells[used]) and np.all(groups_per_block[used] == 1))
     if whole_blocks and np.all(blocks_per_group == 1):
         starts = lay.block_start[g_first]

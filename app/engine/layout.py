@@ -192,12 +192,12 @@ def build_layout(tables: list[pa.Table], meta: DatasetMeta, where: Path | str) -
     pair = pr_codes.astype(wide, copy=False) * wide(n_mf)
     pair += np.where(mf_codes < 0, n_mf - 1, mf_codes)
     del pr_codes, mf_codes
-    pair_keys, pair = _dense_codes(pair, n_pr * n_mf)
+    pair_keys, pair = dense_codes(pair, n_pr * n_mf)
     n_pairs = max(len(pair_keys), 1)
     key = block.astype(wide, copy=False) * wide(n_pairs)
     key += pair
     del pair
-    point_keys, row_point = _dense_codes(key, n_blocks * n_pairs)
+    point_keys, row_point = dense_codes(key, n_blocks * n_pairs)
     del key
     point_pair = pair_keys[point_keys % n_pairs]
     point_keys = (point_keys // n_pairs) * (n_pr * n_mf) + point_pair
@@ -286,17 +286,32 @@ def _float64_rows(column: pa.ChunkedArray) -> np.ndarray:
     return out
 
 
-def _dense_codes(key: np.ndarray, space: int) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct keys (ascending) and each row's index among them, as int32."""
-    if space <= 16_000_000:
-        present = np.zeros(space, bool)
-        present[key] = True
-        distinct = np.flatnonzero(present)
-        lookup = np.zeros(space, np.int32)
-        lookup[distinct] = np.arange(len(distinct), dtype=np.int32)
-        return distinct, lookup[key]
-    distinct, codes = np.unique(key, return_inverse=True)
-    return distinct, codes.astype(np.int32)
+TABLE_SPACE = 16_000_000  # key spaces up to this many values are coded with a lookup table by default
+
+
+def distinct_keys(key: np.ndarray, space: int, max_space: int = TABLE_SPACE) -> np.ndarray:
+    """``np.unique(key)`` for keys in [0, space): the present keys marked in a table (no sort) when
+    the space is at most ``max_space``.
+    """
+    if space > max_space:
+        return np.unique(key)
+    present = np.zeros(space, bool)
+    present[key] = True
+    return np.flatnonzero(present)
+
+
+def dense_codes(key: np.ndarray, space: int, dtype: type = np.int32,
+                max_space: int = TABLE_SPACE) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys (ascending) and each row's index among them, as ``dtype``:
+    ``np.unique(key, return_inverse=True)``, through a lookup table when the space is at most ``max_space``.
+    """
+    if space > max_space:
+        distinct, codes = np.unique(key, return_inverse=True)
+        return distinct, codes.astype(dtype, copy=False)
+    distinct = distinct_keys(key, space, max_space)
+    lookup: np.ndarray = np.zeros(space, dtype)
+    lookup[distinct] = np.arange(len(distinct), dtype=dtype)
+    return distinct, lookup[key]
 
 
 def _block_rates(guess: np.ndarray, block: np.ndarray, n_blocks: int) -> np.ndarray | None:

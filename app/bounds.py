@@ -70,3 +70,7 @@ PROBE_TEXT_MAX_CHARS = 200_000
 # probe: completions one engine call (``Dataset.completions``) or one ``analyze.py probe`` run may list;
 # more come by offset
 PROBE_CALL_LIMIT_MAX = 10_000
+
+# a cube dataset's probe reads the completions of its selection from the samples on demand: at most this many
+# (counted exactly from the cube before anything is read); a wider selection is asked to narrow its filters
+PROBE_SOURCE_ROWS_MAX = 1_000_000

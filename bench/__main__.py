@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from app.engine import Dataset
+from bench import cube as cube_section
 from bench import pages as page_speed
 from bench import texts as synthetic_texts
 from bench.peer import DuckPeer
@@ -197,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
                          "once as texts.parquet; 0: no texts)")
     ap.add_argument("--pages", action="store_true",
                     help="also time every projection page against its floor in headless Chromium (bench.pages)")
+    ap.add_argument("--scale", metavar="DIR", default=None,
+                    help="also measure the cube: at --dataset beside the in-memory engine, and of DIR (r12 × 10 "
+                         "written by `python -m bench.scale --make`) built by DuckDB and Dask (bench.cube)")
+    ap.add_argument("--cube-only", action="store_true", help="only the cube section (with --scale)")
     ap.add_argument("--memory-child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--probe", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -206,6 +211,11 @@ def main(argv: list[str] | None = None) -> int:
 
     meta_path = Path(args.dataset)
     meta_path = meta_path / "dataset.json" if meta_path.is_dir() else meta_path
+    if args.cube_only:
+        text = "\n".join(cube_section.section(meta_path.parent, Path(args.scale) if args.scale else None,
+                                               args.runs, args.seed)) + "\n"
+        print(text)
+        return 0
     parquet = meta_path.parent / json.loads(meta_path.read_text())["samples"]
     plain_meta, texts_note = meta_path, []
     if args.texts_kb > 0:
@@ -270,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     if ds.has_text:
         lines += texts_table(ds, plain_meta, meta_path, args, (open_plain, open_engine), peak, probe_times,
                              arrow_times, first_probe, texts_note)
+    if args.scale:
+        lines += ["", *cube_section.section(plain_meta.parent, Path(args.scale), args.runs, args.seed)]
     if args.pages:
         lines += ["", *page_speed.section(plain_meta.parent)]
     text = "\n".join(lines) + "\n"

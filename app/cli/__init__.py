@@ -13,7 +13,7 @@ from typing import NoReturn, Sequence
 from app.engine.errors import InputError
 
 # Each module adds its sub-commands through ``register(subparsers)``.
-COMMAND_MODULES = ("discovery", "projections", "probe", "report", "importing", "demo")
+COMMAND_MODULES = ("discovery", "projections", "probe", "report", "importing", "demo", "cube")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -12,26 +12,30 @@ and the pieces called.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from app.bounds import BUCKET_SIZE_DEFAULT, PROBE_LIMIT_DEFAULT
+from app.bounds import BUCKET_SIZE_DEFAULT, PROBE_LIMIT_DEFAULT, PROBE_SOURCE_ROWS_MAX
 from app.engine import discovery, fingerprint, probe, queries
+from app.engine.cube_layout import open_cube
 from app.engine.dimensions import Dimension, Dimensions
 from app.engine.errors import InputError
 from app.engine.grouping import check_group_by
 from app.engine.hazard import check_bucket_size
-from app.engine.layout import COLUMNS, DICT_COLUMNS, build_layout
-from app.engine.meta import DatasetMeta, ViewMeta
+from app.engine.layout import COLUMNS, DICT_COLUMNS, N_OUT, Layout, build_layout
+from app.engine.meta import CubeMeta, DatasetMeta, ViewMeta
+from app.engine.on_demand import OnDemandSamples
 from app.engine.queries import SAMPLE_COLUMNS, STAT_COLUMNS
 from app.engine.selection import Selection, check_filters, select
 from app.engine.stats import check_truncation
 from app.engine.store import read_meta, read_samples, resolve_dataset_path
-from app.engine.texts import text_source
+from app.engine.texts import TextReader, text_source
 
 __all__ = ["Dataset", "Dimension", "STAT_COLUMNS"]
 
@@ -42,19 +46,24 @@ GroupBy = Sequence[str] | str | None
 class Dataset:
     """An opened dataset. Immutable after ``open``; safe to share between threads."""
 
-    def __init__(self, path: Path, meta: DatasetMeta, tables: list[pa.Table]):
-        """``tables`` holds the samples table and is emptied (see ``layout.build_layout``)."""
+    def __init__(self, path: Path, meta: DatasetMeta, tables: list[pa.Table], *, layout: Layout | None = None,
+                 texts: TextReader | None | bool = True):
+        """``tables`` holds the samples table and is emptied (see ``layout.build_layout``); ``layout`` is
+        given instead for a cube (``cube_layout``); ``texts`` a reader already found (True: find it).
+        """
         self.path = path
         self.meta = meta
         self.stamps: tuple[fingerprint.Stamp, ...] = ()  # the files as read (set by ``open``)
         self.name = meta.name
         self.title = meta.title
-        self._layout = build_layout(tables, meta, path)
+        self._layout = layout if layout is not None else build_layout(tables, meta, path)
         self._dims = Dimensions(self._layout, meta, meta.name)
         self.n_samples = self._layout.n_samples
         self.has_tokens = self._layout.has_tokens
         self.has_bytes = self._layout.has_bytes
-        self._texts = text_source(path, meta)  # where texts are (a stat); never read here
+        # where texts are (a stat); never read here
+        self._texts = text_source(path, meta) if texts is True else (texts or None)
+        self._source = OnDemandSamples(path, meta) if meta.cube is not None else None
         # the evals and tasks tables depend on nothing but what was opened: built once (a few ms each), so
         # no view or page layout pays for them again (callers get copies: theirs to change)
         self._evals_table = discovery.evals_table(self._layout, meta)
@@ -70,10 +79,47 @@ class Dataset:
         meta = read_meta(meta_path)
         # stamped before the data is read: a file changed during the read shows as a changed stamp afterwards
         file_stamps = (json_stamp, *fingerprint.stamps(meta_path, meta)[1:])
-        tables = [read_samples(meta_path, meta, columns=list(COLUMNS), dictionary=DICT_COLUMNS)]
-        ds = cls(meta_path, meta, tables)
+        if meta.cube is not None:
+            ds = cls(meta_path, meta, [], layout=open_cube(meta_path, meta, meta.cube))
+        else:
+            ds = cls(meta_path, meta, [read_samples(meta_path, meta, columns=list(COLUMNS), dictionary=DICT_COLUMNS)])
         ds.stamps = file_stamps
         return ds
+
+    # ----------------------------------------------------------------- cube
+    @property
+    def cube(self) -> CubeMeta | None:
+        """The cube this dataset is served from (None: every completion is in memory)."""
+        return self.meta.cube
+
+    @property
+    def row_key_limit(self) -> int:
+        """Row keys (``samples(columns=["row"])``, the probe's ``rows``) are whole numbers below this."""
+        return self.n_samples if self.meta.cube is None else 1 << 62
+
+    def longest_tokens(self, filters: Filters = None) -> int | None:
+        """The selection's longest completion in tokens (None: no token counts).
+
+        On a cube, the top of the last bin that holds one: at most a bin's width above it, which gives the
+        same number of hazard bins at any bucket size that is a multiple of the bin.
+        """
+        sel = self._select(filters)
+        hist = self._layout.histogram
+        if hist is None:
+            tokens = self._layout.row_tokens[sel.rows()]
+            return int(tokens.max()) if len(tokens) and tokens.max() >= 0 else None
+        entries, _ = hist.entries(sel.cells)
+        return int(hist.bins[entries].max()) * hist.step + hist.step - 1 if len(entries) else None
+
+    def binning_note(self) -> str | None:
+        """What a cube rounds, in one sentence for every page and table; None when nothing is binned."""
+        cube = self.meta.cube
+        if cube is None:
+            return None
+        return (f"Served from a cube of {self.n_samples:,} completions: counts, accuracy, intervals and token means "
+                f"are exact; token quantiles are within {cube.grid_step // 2} tokens (bins of {cube.grid_step}); "
+                f"the hazard is exact at bucket sizes that are multiples of {cube.grid_step}; dots and their "
+                f"readings use a sample of {cube.dots_per_point} completions per point.")
 
     @cached_property
     def version(self) -> str:
@@ -182,6 +228,9 @@ class Dataset:
         Only the page's texts are read, and only with ``text=True``.
         """
         limit, offset = probe.check_page(limit, offset)
+        if self._source is not None:
+            return self._read_on_demand(filters, rows).completions(
+                filters, outcomes=outcomes, tokens=tokens, limit=limit, offset=offset, text=text)
         found = self._probe_rows(filters, outcomes, tokens, rows)
         page = probe.page_rows(self._layout, self.meta, found, limit, offset)
         frame = probe.completions_frame(self._layout, self.meta, page, self._texts, text)
@@ -191,7 +240,41 @@ class Dataset:
     def count_completions(self, filters: Filters = None, *, outcomes: Sequence[str] | None = None,
                           tokens: tuple[int, int] | None = None, rows: Sequence[int] | None = None) -> int:
         """How many completions :meth:`completions` would page through (no text is read)."""
+        if self._source is not None:
+            if tokens is None and rows is None:   # the cube counts them exactly
+                codes = probe.check_outcomes(outcomes)
+                cells = self._select(filters).cells
+                if codes is not None:
+                    cells = cells[np.isin(cells % N_OUT, codes)]
+                return int(self._layout.cell_count[cells].sum())
+            return self._read_on_demand(filters, rows).count_completions(filters, outcomes=outcomes, tokens=tokens)
         return len(self._probe_rows(filters, outcomes, tokens, rows))
+
+    def _read_on_demand(self, filters: Filters, rows: Sequence[int] | None) -> "Dataset":
+        """A cube's completions behind ``filters`` (or at row keys ``rows``) read from its samples, as a
+        small in-memory dataset whose rows carry their row keys; refused when the selection is too wide.
+        """
+        assert self._source is not None
+        if rows is not None:
+            keys = probe.check_rows(rows, self.row_key_limit)
+            table, found = self._source.rows_at(keys if keys is not None else np.zeros(0, np.int64))
+        else:
+            sel = self._select(filters)
+            total = int(self._layout.cell_count[sel.cells].sum())
+            if total > PROBE_SOURCE_ROWS_MAX:
+                raise InputError(f"this selection holds {total:,} completions; a cube dataset reads the ones to show "
+                                 f"from its samples, at most {PROBE_SOURCE_ROWS_MAX:,} at a time: narrow the filters "
+                                 "(an eval, a task)")
+            lay = self._layout
+            blocks = np.unique(lay.point_block[sel.cells // N_OUT])
+            evals = sorted({lay.eval_ids[b // lay.n_tasks] for b in blocks.tolist()})
+            tasks = sorted({lay.task_names[b % lay.n_tasks] for b in blocks.tolist()})
+            table, found = self._source.rows_of(evals, tasks)
+        small = replace(self.meta, cube=None)
+        sub = Dataset(self.path, small, [table], texts=self._texts)
+        order = sub._layout.row_file if sub._layout.row_file is not None else np.arange(sub.n_samples)
+        sub._layout = replace(sub._layout, row_file=found[order] if len(found) else found)
+        return sub
 
     def _probe_rows(self, filters: Filters, outcomes: Sequence[str] | None, tokens: tuple[int, int] | None,
                     rows: Sequence[int] | None) -> Any:

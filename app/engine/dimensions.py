@@ -31,6 +31,11 @@ class Dimension:
     values: list[Any]
 
 
+def is_block_level(name: str) -> bool:
+    """Whether a dimension takes one value per (eval, task) block (or per outcome): not a params or manifold key."""
+    return not name.startswith(("params.", "manifold."))
+
+
 def value_order(values: Iterable[Any]) -> list[Any]:
     """Numbers ascending, then strings, then missing: the order axes are drawn in."""
     distinct = set(values)

@@ -31,6 +31,8 @@ class Stamp(NamedTuple):
 
 def declared_files(meta_path: Path, meta: DatasetMeta) -> list[Path]:
     """The data files ``dataset.json`` names, in a fixed order (samples, then texts when declared)."""
+    if meta.cube is not None:   # a cube is its own data: its samples are read on demand (and may be remote)
+        return [meta_path.parent / meta.cube.file]
     names = [meta.samples] + ([meta.texts] if meta.texts else [])
     return [meta_path.parent / name for name in names]
 

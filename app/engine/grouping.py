@@ -16,7 +16,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from app.engine import stats
+from app.engine import histogram, stats
 from app.engine.dimensions import Dimension
 from app.engine.errors import InputError
 from app.engine.layout import N_OUT, Layout, dense_codes, distinct_keys
@@ -84,8 +84,13 @@ def _table_space(key: np.ndarray) -> int:
 
 
 def token_quantiles(layout: Layout, cells: np.ndarray, grouping: Grouping, qs: Sequence[float]) -> list[np.ndarray]:
-    """Exact token quantiles per group (numpy's linear interpolation), from the token-sorted blocks."""
+    """Exact token quantiles per group (numpy's linear interpolation), from the token-sorted blocks.
+
+    A cube's layout has no rows to read: its quantiles come from its histograms (within half a bin).
+    """
     lay, group, n_groups = layout, grouping.codes, grouping.n_groups
+    if lay.histogram is not None:
+        return histogram.quantiles(lay.histogram, cells, group, n_groups, qs)
     block = lay.point_block[cells // N_OUT]
     n_blocks = len(lay.block_start)
     full_cells = np.bincount(block, minlength=n_blocks)

@@ -34,8 +34,11 @@ def event_names(split_invalid: bool) -> tuple[str, ...]:
 
 
 def hazard_table(series: np.ndarray, outcome: np.ndarray, tokens: np.ndarray, frame: pd.DataFrame,
-                 bucket_size: int, split_invalid: bool = False) -> pd.DataFrame:
-    """Rows per (series, bin): at_risk, events, hazard_<event>, cif_<event> and the failure hazard."""
+                 bucket_size: int, split_invalid: bool = False, weights: np.ndarray | None = None) -> pd.DataFrame:
+    """Rows per (series, bin): at_risk, events, hazard_<event>, cif_<event> and the failure hazard.
+
+    ``weights``: how many samples each entry stands for (a cube's histogram counts); None is one each.
+    """
     events = event_names(split_invalid)
     columns = list(frame.columns) + ["bin", "bin_start", "bin_end", "samples", "at_risk"] + \
         [f"events_{e}" for e in events] + [f"hazard_{e}" for e in events] + ["hazard_failure"] + \
@@ -51,7 +54,8 @@ def hazard_table(series: np.ndarray, outcome: np.ndarray, tokens: np.ndarray, fr
     key += (tokens if tokens.dtype.kind in "iu" else tokens.astype(np.int64)) // bucket_size
     key *= N_OUT
     key += outcome
-    counts = np.bincount(key, minlength=n_series * n_bins * N_OUT).reshape(n_series, n_bins, N_OUT).astype(np.float64)
+    counts = np.bincount(key, weights=weights, minlength=n_series * n_bins * N_OUT).reshape(
+        n_series, n_bins, N_OUT).astype(np.float64)
     del key
     per_bin = counts.sum(2)
     if not split_invalid:

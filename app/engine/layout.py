@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from app.engine.errors import InputError, listing
+from app.engine.histogram import BlockRollup, TokenHistogram
 from app.engine.meta import DatasetMeta, TaskMeta
 from app.engine.schema import OUTCOME_CODE, OUTCOMES
 
@@ -77,6 +78,10 @@ class Layout:
     has_bytes: bool
     # the samples file's row of each layout row, when the file was not in layout order (None: the same)
     row_file: np.ndarray | None = None
+    # a cube's layout (``cube_layout``): its rows are each point's dots, its token counts these histograms
+    histogram: TokenHistogram | None = None
+    rollup: BlockRollup | None = None
+    dots_per_point: int | None = None
 
     @property
     def n_tasks(self) -> int:
@@ -131,11 +136,11 @@ def build_layout(tables: list[pa.Table], meta: DatasetMeta, where: Path | str) -
         table = table.drop_columns([name])
         return column
 
-    ev_codes, ev_dict = _dictionary_codes(take("eval_id"))
-    tk_codes, tk_dict = _dictionary_codes(take("base_task"))
-    pr_codes, pr_dict = _dictionary_codes(take("params"))
-    mf_codes, mf_dict = _dictionary_codes(take("manifold"))
-    oc_codes, oc_dict = _dictionary_codes(take("outcome"))
+    ev_codes, ev_dict = dictionary_codes(take("eval_id"))
+    tk_codes, tk_dict = dictionary_codes(take("base_task"))
+    pr_codes, pr_dict = dictionary_codes(take("params"))
+    mf_codes, mf_dict = dictionary_codes(take("manifold"))
+    oc_codes, oc_dict = dictionary_codes(take("outcome"))
     tokens = take("completion_tokens").fill_null(-1).to_numpy().astype(np.int32, copy=False)
     cbytes = take("compressed_bytes").fill_null(-1).to_numpy().astype(np.int32, copy=False)
     guess = _float64_rows(take("guess_rate"))
@@ -250,7 +255,7 @@ def in_layout(block: np.ndarray, tokens: np.ndarray, has_tok: np.ndarray) -> boo
     return bool(ok.all())
 
 
-def _dictionary_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list]:
+def dictionary_codes(column: pa.ChunkedArray) -> tuple[np.ndarray, list]:
     """Integer codes and dictionary values of a dictionary-encoded column (nulls → -1)."""
     if not pa.types.is_dictionary(column.type):
         column = column.dictionary_encode()

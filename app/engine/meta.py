@@ -150,6 +150,38 @@ class ViewMeta:
 
 
 @dataclass(frozen=True)
+class CubeMeta:
+    """The cube a dataset is served from (``app.cube``): its file beside dataset.json and how it was built.
+
+    ``grid_step``: tokens per histogram bin; ``dots_per_point``: completions kept per point; ``seed``: what
+    picked them; ``engine``: what built it (duckdb or dask); ``completions``: how many rows it summarises.
+    """
+
+    file: str
+    grid_step: int
+    dots_per_point: int
+    seed: int
+    engine: str = "duckdb"
+    completions: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "grid_step": self.grid_step, "dots_per_point": self.dots_per_point,
+                "seed": self.seed, "engine": self.engine, "completions": self.completions}
+
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "cube") -> "CubeMeta":
+        if not isinstance(doc, Mapping) or not isinstance(doc.get("file"), str) or not doc.get("file"):
+            raise InputError(f"{where}: must be an object naming the cube's 'file' (e.g. \"cube.parquet\")")
+        numbers = {}
+        for key, least in (("grid_step", 1), ("dots_per_point", 1), ("seed", 0), ("completions", 0)):
+            value = doc.get(key, None if least else 0)
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise InputError(f"{where}: '{key}' must be a whole number (got {value!r})")
+            numbers[key] = value
+        return cls(file=doc["file"], engine=str(doc.get("engine") or "duckdb"), **numbers)
+
+
+@dataclass(frozen=True)
 class DatasetMeta:
     """Everything ``dataset.json`` says: name, title, the samples file, evals, tasks, views, provenance.
 
@@ -165,6 +197,7 @@ class DatasetMeta:
     views: tuple[ViewMeta, ...] = ()
     provenance: Mapping[str, Any] = field(default_factory=dict)
     texts: str | None = None
+    cube: CubeMeta | None = None  # served from this cube (its samples then read only on demand)
 
     def __post_init__(self) -> None:
         if not self.title:
@@ -234,6 +267,8 @@ class DatasetMeta:
         out: dict[str, Any] = {"name": self.name, "title": self.title, "samples": self.samples}
         if self.texts is not None:  # written only when present, so datasets without texts read as before
             out["texts"] = self.texts
+        if self.cube is not None:
+            out["cube"] = self.cube.to_json()
         return {**out, "evals": [e.to_json() for e in self.evals], "tasks": [t.to_json() for t in self.tasks],
                 "views": [v.to_json() for v in self.views], "provenance": dict(self.provenance)}
 
@@ -256,7 +291,7 @@ class DatasetMeta:
             raise InputError(f"{where}: 'texts' must name the completion-texts file, e.g. \"{TEXTS_FILE}\"")
         return cls(
             name=name, title=str(doc.get("title") or name), samples=str(doc.get("samples") or SAMPLES_FILE),
-            texts=texts,
+            texts=texts, cube=None if doc.get("cube") is None else CubeMeta.from_json(doc["cube"], f"{where}: cube"),
             evals=_records(EvalMeta, doc.get("evals"), f"{where}: evals"),
             tasks=_records(TaskMeta, doc.get("tasks"), f"{where}: tasks"),
             views=_records(ViewMeta, doc.get("views"), f"{where}: views"),

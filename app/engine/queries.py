@@ -8,14 +8,14 @@ table; only token quantiles, sample rows and the hazard's token times read the r
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from app.engine import stats
-from app.engine.dimensions import Dimension, Dimensions
-from app.engine.grouping import group_cells, token_quantiles
+from app.engine.dimensions import Dimension, Dimensions, is_block_level
+from app.engine.grouping import Grouping, group_cells, token_quantiles
 from app.engine.hazard import hazard_table
 from app.engine.layout import N_OUT
 from app.engine.schema import OUTCOMES
@@ -28,22 +28,12 @@ SAMPLE_COLUMNS = ("eval_id", "base_task", "params", "manifold", "outcome", "comp
 
 def aggregate(sel: Selection, dims: Sequence[Dimension], truncation: str, quantiles: bool) -> pd.DataFrame:
     """§3 statistics per group: the group-by columns, ``STAT_COLUMNS``, then ``tokens_mean_<outcome>``."""
-    lay = sel.layout
-    cells = sel.cells
     columns = [d.name for d in dims] + list(STAT_COLUMNS) + [f"tokens_mean_{o}" for o in OUTCOMES]
-    if len(cells) == 0:
+    counted = _by_block(sel, dims, quantiles) or _by_cell(sel, dims, quantiles)
+    if counted is None:
         return pd.DataFrame(columns=columns)
-    grouping = group_cells(cells, dims)
+    grouping, (counts, guess, tok_sum, tok_n), quantile = counted
     frame, n_groups = grouping.frame, grouping.n_groups
-    slot = grouping.codes * N_OUT + cells % N_OUT
-
-    def per_outcome(weights: np.ndarray) -> np.ndarray:
-        return np.bincount(slot, weights=weights[cells], minlength=n_groups * N_OUT).reshape(n_groups, N_OUT)
-
-    counts = per_outcome(lay.cell_count)
-    guess = per_outcome(lay.cell_guess)
-    tok_sum = per_outcome(lay.cell_tok_sum)
-    tok_n = per_outcome(lay.cell_tok_n)
     c, w, i, t = counts.T
     table = stats.accuracy_table(c, w, i, t, guess.sum(1), guess[:, :3].sum(1), truncation)
     # the columns are gathered and the frame built once: inserting ~25 columns one by one cost more
@@ -56,11 +46,67 @@ def aggregate(sel: Selection, dims: Sequence[Dimension], truncation: str, quanti
         data["tokens_mean"] = np.where(tok_n.sum(1) > 0, tok_sum.sum(1) / tok_n.sum(1), np.nan)
         for k, name in enumerate(OUTCOMES):
             data[f"tokens_mean_{name}"] = np.where(tok_n[:, k] > 0, tok_sum[:, k] / tok_n[:, k], np.nan)
-    p50, p95 = (token_quantiles(lay, cells, grouping, (0.5, 0.95)) if quantiles
-                else (np.full(n_groups, np.nan),) * 2)
+    p50, p95 = quantile((0.5, 0.95)) if quantiles else (np.full(n_groups, np.nan),) * 2
     data["tokens_p50"] = p50
     data["tokens_p95"] = p95
     return pd.DataFrame({name: data[name] for name in columns}, index=frame.index)
+
+
+Counted = tuple[Grouping, tuple[np.ndarray, ...], Callable[[Sequence[float]], list[np.ndarray]]]
+
+
+def _per_group(grouping: Grouping, slot_outcome: np.ndarray, cells: np.ndarray,
+               *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Each array's values at ``cells`` summed per (group, outcome), in cell order."""
+    slot = grouping.codes * N_OUT + slot_outcome
+    size = grouping.n_groups * N_OUT
+    return tuple(np.bincount(slot, weights=a[cells], minlength=size).reshape(grouping.n_groups, N_OUT)
+                 for a in arrays)
+
+
+def _by_cell(sel: Selection, dims: Sequence[Dimension], quantiles: bool) -> Counted | None:
+    """Counters summed from the (point, outcome) cells: any filter, any grouping."""
+    lay, cells = sel.layout, sel.cells
+    if len(cells) == 0:
+        return None
+    grouping = group_cells(cells, dims)
+    sums = _per_group(grouping, cells % N_OUT, cells, lay.cell_count, lay.cell_guess, lay.cell_tok_sum, lay.cell_tok_n)
+    return grouping, sums, lambda qs: token_quantiles(lay, cells, grouping, qs)
+
+
+def _by_block(sel: Selection, dims: Sequence[Dimension], quantiles: bool) -> Counted | None:
+    """A cube's counters from its (eval, task) sums when the filters and groups stop at blocks and each group is
+    one block (the spiderweb's query): the same floats as summing its cells, without reading millions of them.
+    None when it does not apply (the cells are summed instead).
+    """
+    lay = sel.layout
+    roll = lay.rollup
+    if roll is None or not sel.block_level or not all(is_block_level(d.name) for d in dims):
+        return None
+    have = np.flatnonzero(roll.block_point >= 0)
+    # the same at every point of a block: read at its first
+    picked = sel.point_mask[roll.block_point[have]][:, None] & sel.outcome_mask[None, :]
+    cells = (have[:, None] * N_OUT + np.arange(N_OUT)).ravel()[picked.ravel()]
+    cells = cells[roll.count[cells] > 0]
+    if len(cells) == 0:
+        return None
+    block = cells // N_OUT
+    per_block = [Dimension(d.name, d.codes if d.name == "outcome" else d.codes[roll.block_point], d.values)
+                 for d in dims]
+    grouping = group_cells(cells, per_block)
+    pairs = np.unique(grouping.codes * len(roll.block_point) + block)
+    if len(pairs) != grouping.n_groups:   # a group of several blocks: summed from its cells, as before
+        return None
+    group_block = np.empty(grouping.n_groups, np.int64)
+    group_block[grouping.codes] = block
+    sums = _per_group(grouping, cells % N_OUT, cells, roll.count, roll.guess, roll.tok_sum, roll.tok_n)
+    if quantiles:   # a block's histogram holds all its completions: a group holding fewer reads its cells'
+        whole = not any(d.name == "outcome" for d in dims) and bool(
+            (sums[0].sum(1) == roll.count.reshape(-1, N_OUT)[group_block].sum(1)).all())
+        if not whole:
+            return None
+    step = lay.histogram.step if lay.histogram is not None else 1
+    return grouping, sums, lambda qs: roll.quantiles(group_block, step, qs)
 
 
 def samples(sel: Selection, dims: Dimensions, columns: Sequence[str]) -> pd.DataFrame:
@@ -94,20 +140,30 @@ def samples(sel: Selection, dims: Dimensions, columns: Sequence[str]) -> pd.Data
 
 
 def hazard(sel: Selection, dims: Sequence[Dimension], bucket_size: int, split_invalid: bool) -> pd.DataFrame:
-    """The competing-risks table of §5 per series (group) and token bin; rows with no token count are left out."""
+    """The competing-risks table of §5 per series (group) and token bin; rows with no token count are left out.
+
+    On a cube, each histogram entry stands for its completions at its bin's start (exact when the bucket size
+    is a multiple of the bin).
+    """
     lay = sel.layout
+    # the points with timed samples, from the cell table rather than a sort of the rows
+    timed_cells = sel.cells[lay.cell_tok_n[sel.cells] > 0]
+    cells = np.unique(timed_cells // N_OUT) * N_OUT
+    grouping = group_cells(cells, dims)
+    point_group = np.full(lay.n_points, -1, np.int32 if grouping.n_groups < 2**31 else np.int64)
+    point_group[cells // N_OUT] = grouping.codes
+    if lay.histogram is not None:
+        entries, owner = lay.histogram.entries(timed_cells)
+        cell = timed_cells[owner]
+        return hazard_table(point_group[cell // N_OUT], (cell % N_OUT).astype(np.int8),
+                            lay.histogram.starts(entries), grouping.frame, bucket_size, split_invalid,
+                            weights=lay.histogram.counts[entries])
     rows = sel.rows()
     tokens = lay.row_tokens[rows]
     keep = tokens >= 0
     if not keep.all():   # most datasets count every completion's tokens: then nothing is copied
         rows, tokens = rows[keep], tokens[keep]
     point = lay.row_point[rows]
-    # the points behind those rows, from the cell table rather than a sort of the rows
-    timed = sel.mask & (lay.cell_tok_n > 0)
-    cells = np.unique(np.flatnonzero(timed) // N_OUT) * N_OUT
-    grouping = group_cells(cells, dims)
-    point_group = np.full(lay.n_points, -1, np.int32 if grouping.n_groups < 2**31 else np.int64)
-    point_group[cells // N_OUT] = grouping.codes
     return hazard_table(point_group[point], lay.row_outcome[rows], tokens, grouping.frame, bucket_size,
                         split_invalid)
 

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from app.engine import filters as flt
-from app.engine.dimensions import Dimensions
+from app.engine.dimensions import Dimensions, is_block_level
 from app.engine.errors import InputError, listing
 from app.engine.layout import N_OUT, Layout
 from app.engine.meta import DatasetMeta
@@ -49,15 +49,28 @@ def check_filters(filters: str | Mapping[str, Any] | None, dims: Dimensions, met
 
 @dataclass(frozen=True, eq=False)
 class Selection:
-    """The cells an already checked filter keeps (``mask``), and from them its cells and rows."""
+    """The points and outcomes an already checked filter keeps, and from them its cells and rows.
+
+    Kept as a mask per point and one per outcome: a cell is selected when both are. The cells are listed
+    from the selected points alone, so a filter on a few evals of a large dataset never touches the rest.
+    """
 
     layout: Layout
-    mask: np.ndarray  # bool per cell
+    point_mask: np.ndarray  # bool per point
+    outcome_mask: np.ndarray  # bool per outcome
+    block_level: bool = False  # no filter below (eval, task): the mask is the same at every point of a block
+
+    @cached_property
+    def mask(self) -> np.ndarray:
+        """Bool per cell (point × outcome)."""
+        return (self.point_mask[:, None] & self.outcome_mask[None, :]).ravel()
 
     @cached_property
     def cells(self) -> np.ndarray:
-        """Indices of the selected cells that hold samples."""
-        return np.flatnonzero(self.mask & (self.layout.cell_count > 0))
+        """Indices of the selected cells that hold samples, ascending."""
+        points = np.flatnonzero(self.point_mask)
+        cells = (points[:, None] * N_OUT + np.flatnonzero(self.outcome_mask)[None, :]).ravel()
+        return cells[self.layout.cell_count[cells] > 0]
 
     def rows(self) -> np.ndarray:
         """Indices of the sample rows the filter keeps, in layout order."""
@@ -73,12 +86,19 @@ class Selection:
 
 
 def select(parsed: Mapping[str, Any], layout: Layout, dims: Dimensions, meta: DatasetMeta) -> Selection:
-    """The selection of already checked filters: per-point and per-outcome masks, crossed."""
-    point = np.ones(layout.n_points, bool)
+    """The selection of already checked filters: a mask per (eval, task) block, per point and per outcome.
+
+    A filter on the eval or the task (or any eval-level dimension) is decided once per block and spread to
+    the points, so it costs the blocks, not a pass over every point per key.
+    """
+    n_blocks = len(layout.block_start)
+    first = np.minimum(np.searchsorted(layout.point_block, np.arange(n_blocks)), max(layout.n_points - 1, 0))
+    block = np.ones(n_blocks, bool)
+    point: np.ndarray | None = None
     outcome = np.ones(N_OUT, bool)
     for key, values in parsed.items():
         if key == "groups":
-            point &= groups_mask(values, layout, meta)[layout.point_eval]
+            block &= groups_mask(values, layout, meta)[np.arange(n_blocks) // layout.n_tasks]
             continue
         dim = dims[key]
         allowed = np.zeros(len(dim.values) + 1, bool)
@@ -87,9 +107,15 @@ def select(parsed: Mapping[str, Any], layout: Layout, dims: Dimensions, meta: Da
                 allowed[dim.values.index(v)] = True
         if key == "outcome":
             outcome &= allowed[:N_OUT]
+        elif is_block_level(key):
+            if layout.n_points:   # a block's points share the value: read it at its first point
+                block &= allowed[dim.codes[first]]
         else:
-            point &= allowed[dim.codes]
-    return Selection(layout, (point[:, None] & outcome[None, :]).ravel())
+            point = allowed[dim.codes] if point is None else point & allowed[dim.codes]
+    point_mask = block[layout.point_block]
+    if point is not None:
+        point_mask &= point
+    return Selection(layout, point_mask, outcome, point is None)
 
 
 def groups_mask(items: list[list[str]], layout: Layout, meta: DatasetMeta) -> np.ndarray:

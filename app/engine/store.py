@@ -81,10 +81,7 @@ def read_samples(meta_path: Path, meta: DatasetMeta, columns: Iterable[str] | No
         raise InputError(f"{meta_path}: samples file {meta.samples!r} lies outside the dataset folder")
     try:
         schema = pq.read_schema(path)
-        missing = [c for c in (columns or REQUIRED_COLUMNS) if c not in schema.names]
-        if missing:
-            raise InputError(f"{path}: missing column(s) {', '.join(missing)}; required: {', '.join(REQUIRED_COLUMNS)}")
-        _check_types(path, schema, columns)
+        check_schema(path, schema, columns)
         exclude = set(exclude)
         if columns is None and exclude & set(schema.names):
             columns = [c for c in schema.names if c not in exclude]
@@ -102,7 +99,15 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-def _check_types(path: Path, schema: pa.Schema, columns: Iterable[str] | None) -> None:
+def check_schema(path: Path | str, schema: pa.Schema, columns: Iterable[str] | None = None) -> None:
+    """The columns to be read (None: every required one) are there, in types that can hold their values."""
+    missing = [c for c in (columns or REQUIRED_COLUMNS) if c not in schema.names]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)}; required: {', '.join(REQUIRED_COLUMNS)}")
+    _check_types(path, schema, columns)
+
+
+def _check_types(path: Path | str, schema: pa.Schema, columns: Iterable[str] | None) -> None:
     """Every public column to be read has a type that can hold its values, or an InputError names the first."""
     read = REQUIRED_COLUMNS if columns is None else [c for c in columns if c in REQUIRED_COLUMNS]
     problems = [p for p in (column_type_problem(c, schema.field(c).type) for c in read if c in schema.names) if p]

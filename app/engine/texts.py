@@ -227,9 +227,12 @@ def text_source(meta_path: Path, meta: DatasetMeta) -> TextReader | None:
     folder = meta_path.parent
     if meta.texts is not None:
         path = folder / meta.texts
-        if not path.resolve().is_relative_to(folder.resolve()):
+        # a cube names the texts of the dataset it was built from, wherever that is
+        if meta.cube is None and not path.resolve().is_relative_to(folder.resolve()):
             raise InputError(f"{meta_path}: texts file {meta.texts!r} lies outside the dataset folder")
         return TextReader(path, keyed=True, identity=_identity(path))
+    if meta.cube is not None:
+        return None
     samples = folder / meta.samples
     try:
         if "text" not in pq.read_schema(samples).names:

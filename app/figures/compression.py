@@ -220,5 +220,7 @@ def build(points: pd.DataFrame, *, facet: str | None, group: str | None, title: 
 
 def facet_title(label: str, summary: Mapping[str, Any]) -> str:
     """Subplot title with the facet's numbers from all samples."""
-    return (f"{short(label, 50)} — {int(summary['samples']):,} completions, correct {summary['correct_share']:.0%}, "
+    dots = f" ({int(summary['dots']):,} dots)" if summary.get("dots") is not None else ""
+    return (f"{short(label, 50)} — {int(summary['samples']):,} completions{dots}, "
+            f"correct {summary['correct_share']:.0%}, "
             f"truncated {summary['truncation_rate']:.0%}, median {summary['bytes_per_token_p50']:.2f} bytes/token")

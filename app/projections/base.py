@@ -173,10 +173,11 @@ def base_meta(name: str, ds: Dataset, parsed: Mapping[str, Any], group_by: Any, 
 
 
 def token_provenance_note(ds: Dataset) -> list[str]:
-    """Say so when token counts are estimates, with the importer's own account of how."""
+    """Say so when token counts are estimates (with the importer's own account of how), and what a cube bins."""
+    notes = [] if ds.binning_note() is None else [str(ds.binning_note())]
     if not ds.meta.tokens_estimated:
-        return []
+        return notes
     methods = ds.meta.tokens_methods
     how = f" ({'; '.join(methods)})" if methods else ""
-    return [f"Token counts in this dataset are estimated, not counted by the model's tokenizer{how}."]
+    return [f"Token counts in this dataset are estimated, not counted by the model's tokenizer{how}.", *notes]
 

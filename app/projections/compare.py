@@ -30,6 +30,7 @@ from app.projections.base import (
     empty_error,
     eval_order,
     selection_text,
+    token_provenance_note,
 )
 
 NAME = "compare"
@@ -158,6 +159,7 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", group_by: str
                  f"±{stats.EQUIVALENCE_MARGIN:g}; accuracies are guess-corrected (§3).")
     if lacking_total:
         notes.append(f"{lacking_total} {group} value(s) with samples of only one eval of a pair are left out.")
+    notes += token_provenance_note(ds)
     figure = fig_compare.build(table, group=group, pairs=pairs,
                                title=f"Compare: accuracy difference by {group}",
                                subtitle=selection_text(ds, parsed, labels, truncation))

@@ -102,18 +102,29 @@ def _is(outcome: pd.Series, value: str) -> np.ndarray:
     return outcome.to_numpy() == value
 
 
-def _facet_titles(part: pd.DataFrame, facet: str | None, labels: Mapping[Any, str]) -> dict[Any, str]:
-    """Subplot title per facet value, with its numbers from every selected sample (not only the drawn ones)."""
+def _facet_titles(part: pd.DataFrame, facet: str | None, labels: Mapping[Any, str],
+                  counted: pd.DataFrame | None = None) -> dict[Any, str]:
+    """Subplot title per facet value, with its numbers from every selected sample (not only the drawn ones).
+
+    ``counted``: on a cube, whose rows are a sample of each point (its dots), the facets' exact counts
+    (``Dataset.aggregate`` by the facet); the title then gives both and its median is the dots'.
+    """
     out = {}
+    exact = {} if counted is None else {
+        (None if facet is None else _key(pd.Series([r[facet]]))[0]): r for _, r in counted.iterrows()}
     for fv, fpart in (part.groupby(facet, sort=False, observed=True) if facet else [(None, part)]):
         name = (labels.get(fv, str(fv)) if facet == "eval_id" else
                 "all completions" if facet is None else f"{facet} = {fv}")
         tok = fpart["completion_tokens"].to_numpy()
         bpt = fpart["compressed_bytes"].to_numpy()[tok > 0] / tok[tok > 0]
-        out[fv] = fig_compression.facet_title(name, {
-            "samples": len(fpart), "correct_share": float(_is(fpart["outcome"], "correct").mean()),
-            "truncation_rate": float(_is(fpart["outcome"], "truncated").mean()),
-            "bytes_per_token_p50": float(np.median(bpt)) if len(bpt) else float("nan")})
+        summary = {"samples": len(fpart), "correct_share": float(_is(fpart["outcome"], "correct").mean()),
+                   "truncation_rate": float(_is(fpart["outcome"], "truncated").mean()),
+                   "bytes_per_token_p50": float(np.median(bpt)) if len(bpt) else float("nan")}
+        row = exact.get(None if facet is None else _key(pd.Series([fv]))[0])
+        if row is not None:
+            summary.update(samples=int(row["samples"]), dots=len(fpart), truncation_rate=float(row["truncation_rate"]),
+                           correct_share=float(row["correct"]) / max(int(row["samples"]), 1))
+        out[fv] = fig_compression.facet_title(name, summary)
     return out
 
 
@@ -211,9 +222,11 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", split_by: str
         if group_values is not None and len(group_values) > fig_compression.MAX_SYMBOLS:
             notes.append(f"{group} has {len(group_values)} values but there are {fig_compression.MAX_SYMBOLS} "
                          "marker symbols: symbols repeat.")
-        titles = _facet_titles(part, facet, labels)
-        budgets = {fv: budgets_all.get(str(fv)) for fv in facet_values} if facet == "eval_id" else None
         sel = dict(parsed) if split is None else {**parsed, split: [sv]}
+        counted = (ds.aggregate(sel, [facet] if facet else [], truncation, quantiles=False)
+                   if ds.cube is not None else None)   # a cube's rows are its dots: the counts come from its cells
+        titles = _facet_titles(part, facet, labels, counted)
+        budgets = {fv: budgets_all.get(str(fv)) for fv in facet_values} if facet == "eval_id" else None
         fig = fig_compression.build(
             drawn, facet=facet, group=group, facets=facet_values, facet_titles=titles, groups=group_values,
             total=total, budgets=budgets, left_out=left_out, tokens_estimated=ds.meta.tokens_estimated,

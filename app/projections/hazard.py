@@ -40,9 +40,10 @@ def check_bins(ds: Dataset, parsed: Mapping[str, Any], bucket_size: int, tokens:
     Checked before the table is built: 16,384 bins of one token cost seconds and a 7 MB figure.
     ``tokens``: the selection's completion_tokens when the caller already has them.
     """
-    if tokens is None:
-        tokens = ds.samples(parsed, columns=["completion_tokens"])["completion_tokens"]
-    longest = tokens.max() if len(tokens) else None
+    if tokens is None or ds.cube is not None:   # a cube's rows are a sample of each point: ask its histograms
+        longest = ds.longest_tokens(parsed)
+    else:
+        longest = tokens.max() if len(tokens) else None
     if longest is None or longest is pd.NA:
         return
     bins = int(longest) // bucket_size + 1

@@ -22,6 +22,7 @@ from app.projections.base import (
     empty_error,
     eval_order,
     selection_text,
+    token_provenance_note,
 )
 
 NAME = "surface"
@@ -112,6 +113,7 @@ def run(ds: Dataset, *, filters=None, truncation: str = "failure", views: list[s
     notes += readings.notes(findings, labels)   # each finding said once, view by view (grouped when many)
     if quiet:
         notes.append(f"No safe cell, cliff, slope, truncation zone or fragile grid for any eval on {listing(quiet)}.")
+    notes += token_provenance_note(ds)
 
     rows = pd.concat(frames, ignore_index=True)
     rows["label"] = rows["eval_id"].map(labels)

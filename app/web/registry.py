@@ -32,8 +32,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from app.engine import Dataset, fingerprint
+from app.engine.cube_layout import CUBE_COLUMNS
 from app.engine.errors import InputError, listing
-from app.engine.meta import DatasetMeta
+from app.engine.meta import CubeMeta, DatasetMeta
 from app.engine.schema import REQUIRED_COLUMNS, column_type_problem
 from app.engine.store import read_meta
 
@@ -153,6 +154,8 @@ def samples_problem(meta_path: Path, meta: DatasetMeta) -> str | None:
     column or a column of the wrong type (``schema.column_type_problem``, the rule the
     reader applies) — without reading any data.
     """
+    if meta.cube is not None:
+        return cube_problem(meta_path, meta.cube)
     path = meta_path.parent / meta.samples
     if not path.resolve().is_relative_to(meta_path.parent.resolve()):
         return f"samples file {meta.samples!r} lies outside the dataset folder"
@@ -170,6 +173,18 @@ def samples_problem(meta_path: Path, meta: DatasetMeta) -> str | None:
         if problem:
             return f"{meta.samples}: {problem}"
     return None
+
+
+def cube_problem(meta_path: Path, cube: CubeMeta) -> str | None:
+    """Why a cube dataset's cube file cannot be served, from its footer (its samples are only read on demand)."""
+    try:
+        schema = pq.read_schema(meta_path.parent / cube.file)
+    except FileNotFoundError:
+        return f"{cube.file}: missing"
+    except (OSError, pa.ArrowException) as exc:
+        return f"{cube.file}: not a readable Parquet file ({exc})"
+    missing = [c for c in CUBE_COLUMNS if c not in schema.names]
+    return f"{cube.file}: not a cube: missing column(s) {', '.join(missing)}" if missing else None
 
 
 @dataclass(frozen=True)

@@ -245,13 +245,13 @@ def _check_list_option(opt: Option, raw: QueryValue, ds: Dataset) -> tuple[Any, 
         keep = tuple(c for c in opt.choices if c in wanted)
         unknown = [v for v in wanted if v not in opt.choices]
         return keep, (f"unknown value(s) {listing(unknown)}; valid: {', '.join(opt.choices)}" if unknown else None)
-    rows = sorted({int(v) for v in wanted if WHOLE.fullmatch(v) and int(v) < ds.n_samples})
-    bad = [v for v in wanted if not (WHOLE.fullmatch(v) and int(v) < ds.n_samples)]
+    rows = sorted({int(v) for v in wanted if WHOLE.fullmatch(v) and int(v) < ds.row_key_limit})
+    bad = [v for v in wanted if not (WHOLE.fullmatch(v) and int(v) < ds.row_key_limit)]
     if len(rows) > bounds.PROBE_LIMIT_MAX:
         return tuple(rows[:bounds.PROBE_LIMIT_MAX]), f"at most {bounds.PROBE_LIMIT_MAX} completions open at once"
     if bad:
         return tuple(rows), (f"{listing(bad)} {'is' if len(bad) == 1 else 'are'} not a completion of dataset "
-                             f"{ds.name!r} (row keys are whole numbers from 0 to {ds.n_samples - 1:,})")
+                             f"{ds.name!r} (row keys are whole numbers from 0 to {ds.row_key_limit - 1:,})")
     return tuple(rows), None
 
 

@@ -63,11 +63,12 @@ def test_the_commands_that_open_a_dataset_are_found():
 @pytest.mark.parametrize("command", dataset_commands())
 def test_exit_2_and_one_line_naming_file_and_column(good, tmp_path, command, how):
     folder, message = broken(good, tmp_path, how)
-    result = run_cli(command, folder, *(["--output-dir", tmp_path / "out"] if command not in ("evals", "tasks",
-                                                                                            "probe") else []))
+    where = {"evals": [], "tasks": [], "probe": [], "cube": ["--out", tmp_path / "cube"]}
+    result = run_cli(command, folder, *where.get(command, ["--output-dir", tmp_path / "out"]))
     assert result.returncode == 2, result.stderr
     [line] = result.stderr.splitlines()
     assert line.startswith(f"error: {message}") and "Traceback" not in result.stderr
+    assert not (tmp_path / "cube").exists() or not any((tmp_path / "cube").iterdir())   # nothing half-written
 
 
 def test_an_import_merging_into_a_broken_dataset_says_so_and_changes_nothing(good, tmp_path):

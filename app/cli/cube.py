@@ -23,12 +23,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS", default=None,
                    help="with --engine dask: the scheduler to run on (e.g. tcp://10.0.0.5:8786); "
                         "default: a local cluster for this build")
+    p.add_argument("--memory-limit", metavar="SIZE", default=None,
+                   help="with --engine duckdb: the most memory it takes before spilling to disk, e.g. 4GB "
+                        "(default: DuckDB's own, 80%% of the machine's memory)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Build, print the dataset.json written, and on stderr what the cube holds."""
-    s = build_cube(args.dataset, args.out, engine=args.engine, scheduler=args.scheduler)
+    s = build_cube(args.dataset, args.out, engine=args.engine, scheduler=args.scheduler,
+                   memory_limit=args.memory_limit)
     print(s.path)
     print(f"cube ({s.engine}, {s.seconds:.1f} s): {s.completions:,} completions in {s.points:,} points and "
           f"{s.cells:,} cells; {s.hist_entries:,} histogram entries, {s.dots:,} dots; {s.bytes / 1e6:.1f} MB",

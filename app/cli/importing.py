@@ -37,6 +37,9 @@ def register(sub) -> None:
     parser.add_argument("--adapter", required=True, metavar="NAME", help=f"source format: one of {names}")
     parser.add_argument("--out", required=True, metavar="DIR", help="dataset folder to create or merge into")
     parser.add_argument("--name", help="dataset name (default: the folder name; kept when merging)")
+    parser.add_argument("--partition-by", choices=["eval_id"], default=None,
+                        help="write the samples as a folder with one Parquet file per eval, which a cube build "
+                             "(analyze.py cube) reads in parallel; a merge keeps the target's form")
     for option, _ in _declared_options().values():
         parser.add_argument(option.flag, dest=_attribute(option.flag), metavar=option.metavar,
                             help=_flag_help(option.flag))
@@ -82,6 +85,7 @@ def _options(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _run(args: argparse.Namespace) -> int:
-    report = import_sources(args.sources, args.adapter, args.out, args.name, options=_options(args))
+    report = import_sources(args.sources, args.adapter, args.out, args.name, options=_options(args),
+                            partition=True if args.partition_by else None)
     print("\n".join(report.lines()))
     return 0

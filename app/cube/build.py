@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -46,16 +47,26 @@ class CubeSummary:
     seconds: float = 0.0
 
 
-def engine_runner(engine: str, scheduler: str | None) -> Callable[[SampleFiles, CubeSpec], Iterable[pa.RecordBatch]]:
+MEMORY = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)")
+
+
+def engine_runner(engine: str, scheduler: str | None = None,
+                  memory_limit: str | None = None) -> Callable[[SampleFiles, CubeSpec], Iterable[pa.RecordBatch]]:
     """The build function of ``engine``; a missing package is an InputError saying how to install it."""
     if engine not in ENGINES:
         raise InputError(f"unknown cube engine {engine!r}; engines: {', '.join(ENGINES)}")
     if scheduler and engine != "dask":
         raise InputError("--scheduler names a Dask scheduler: use it with --engine dask")
+    if memory_limit is not None and (engine != "duckdb" or not MEMORY.fullmatch(memory_limit)):
+        raise InputError(f"--memory-limit bounds DuckDB's memory (--engine duckdb) and takes a size such as 4GB or "
+                         f"500MB, not {memory_limit!r}")
     try:
         if engine == "duckdb":
             from app.cube import duck
-            return duck.build
+
+            def run_duck(files: SampleFiles, spec: CubeSpec) -> Iterable[pa.RecordBatch]:
+                return duck.build(files, spec, memory_limit=memory_limit)
+            return run_duck
         from app.cube import dask_engine
     except ImportError as exc:
         raise InputError(f"the {engine} cube engine needs {exc.name}: {INSTALL[engine]}") from None
@@ -66,16 +77,19 @@ def engine_runner(engine: str, scheduler: str | None) -> Callable[[SampleFiles, 
 
 
 def build_cube(dataset: str | os.PathLike, out: str | os.PathLike, *, engine: str = "duckdb",
-               scheduler: str | None = None, spec: CubeSpec | None = None) -> CubeSummary:
-    """Build the cube of ``dataset`` (a dataset.json or its folder) with ``engine`` into the folder ``out``."""
+               scheduler: str | None = None, spec: CubeSpec | None = None,
+               memory_limit: str | None = None) -> CubeSummary:
+    """Build the cube of ``dataset`` (a dataset.json or its folder) with ``engine`` into the folder ``out``.
+
+    ``memory_limit`` bounds DuckDB (which spills past it; by default it may take 80% of the machine's memory).
+    A cube dataset as ``dataset`` builds again from the samples it names.
+    """
     spec = spec or CubeSpec()
+    run = engine_runner(engine, scheduler, memory_limit)
     meta_path = resolve_dataset_path(dataset)
     meta = read_meta(meta_path)
-    if meta.cube is not None and meta.samples is None:
-        raise InputError(f"{meta_path}: a cube dataset without samples; build from the dataset it came from")
     files = sample_files(meta_path, meta.samples)
     check_schemas(files)
-    run = engine_runner(engine, scheduler)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     summary = CubeSummary(path=out / "dataset.json", engine=engine)

@@ -172,7 +172,8 @@ def _frame(keys: _Keys, meta: DatasetMeta, where: Path) -> _Frame:
     row_point = (np.cumsum(new_point) - 1).astype(np.int32)
     first = np.flatnonzero(new_point)
     return _Frame(eval_ids=eval_ids, task_names=task_names, tasks=tasks, n_blocks=len(eval_ids) * n_tasks,
-                  row_block=block.astype(np.int32), row_point=row_point, row_outcome=oc.astype(np.int8), row_cell=row_point.astype(np.int64) * N_OUT + oc, first=first,
+                  row_block=block.astype(np.int32), row_point=row_point, row_outcome=oc.astype(np.int8),
+                  row_cell=row_point.astype(np.int64) * N_OUT + oc, first=first,
                   params_raw=values["params"] or ["{}"], manifolds_raw=list(values["manifold"]) + [None],
                   point_pr=pr[first].astype(np.int32), point_mf=mf[first])
 

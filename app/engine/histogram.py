@@ -8,7 +8,7 @@ bucket size that is a multiple of the step: every completion of a bin falls in o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -66,9 +66,23 @@ class BlockRollup:
     hist_start: np.ndarray  # int64, n_blocks + 1
     hist_bins: np.ndarray  # int32
     cum: np.ndarray  # int64: completions in every entry up to and including this one
+    _known: dict[tuple[int, float], np.ndarray] = field(default_factory=dict, repr=False)
 
     def quantiles(self, blocks: np.ndarray, step: int, qs: Sequence[float]) -> list[np.ndarray]:
-        """Token quantiles of whole blocks, each one group (numpy's linear interpolation over binned values)."""
+        """Token quantiles of whole blocks, each one group (numpy's linear interpolation over binned values).
+
+        A block's quantile depends on nothing else: each is computed for every block once, then looked up.
+        """
+        return [self._every_block(step, q)[blocks] for q in qs]
+
+    def _every_block(self, step: int, q: float) -> np.ndarray:
+        known = self._known.get((step, q))
+        if known is None:
+            known = self._compute(np.arange(len(self.hist_start) - 1), step, (q,))[0]
+            self._known[(step, q)] = known   # a race computes it twice, alike
+        return known
+
+    def _compute(self, blocks: np.ndarray, step: int, qs: Sequence[float]) -> list[np.ndarray]:
         first, last = self.hist_start[blocks], self.hist_start[blocks + 1]
         padded = np.concatenate([np.zeros(1, np.int64), self.cum])
         starts, counts = padded[first], padded[last] - padded[first]

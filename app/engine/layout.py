@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -91,6 +92,11 @@ class Layout:
     @property
     def n_points(self) -> int:
         return len(self.point_block)
+
+    @cached_property
+    def block_points(self) -> np.ndarray:
+        """Where each block's points start (points run by block), and the end: int64, n_blocks + 1."""
+        return np.searchsorted(self.point_block, np.arange(len(self.block_start) + 1)).astype(np.int64)
 
     def file_rows(self, rows: np.ndarray) -> np.ndarray:
         """The samples-file position (the ``row`` key of texts) of each given layout row (int64)."""

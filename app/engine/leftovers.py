@@ -36,6 +36,10 @@ DATASET_FILE = "dataset.json"
 # the names ``store._commit`` writes under; nothing else is ever removed
 TEMP_FILE = re.compile(r"\.(?:samples|texts)(?:-[0-9a-f]{8})?\.parquet\.tmp|\.dataset\.json\.tmp")
 DATA_FILE = re.compile(r"(?:samples|texts)(?:-[0-9a-f]{8})?\.parquet")
+# a partitioned dataset's samples folder (``store.PARTITIONS_DIR``), and its temp name: only part files inside
+TEMP_FOLDER = re.compile(r"\.samples(?:-[0-9a-f]{8})?\.tmp")
+DATA_FOLDER = re.compile(r"samples(?:-[0-9a-f]{8})?")
+PART_FILE = re.compile(r"part-\d{5}\.parquet")
 STAGED = frozenset({SAMPLES_FILE, TEXTS_FILE, DATASET_FILE})
 UNLOCKED_MIN_AGE = 3600.0
 
@@ -108,7 +112,8 @@ def _sweep_staging(out: Path, min_age: float) -> list[str]:
             continue
         try:
             entries = list(p.iterdir())
-            if all(e.name in STAGED and e.is_file() and not e.is_symlink() for e in entries) \
+            if all((e.name in STAGED and e.is_file() and not e.is_symlink())
+                   or (DATA_FOLDER.fullmatch(e.name) and _only_parts(e)) for e in entries) \
                     and _age(p) >= min_age:
                 shutil.rmtree(p)
                 removed.append(p.name + "/")
@@ -122,8 +127,20 @@ def _sweep_target(out: Path, min_age: float) -> list[str]:
     named = _named(out)  # None: cannot tell which data files are in use, so remove temp files only
     removed = []
     for p in out.iterdir():
+        if p.is_symlink():
+            continue
+        if p.is_dir():   # a partitioned write's temp folder, or a samples folder no dataset.json names
+            orphan = named is not None and DATA_FOLDER.fullmatch(p.name) is not None and p.name not in named
+            if (TEMP_FOLDER.fullmatch(p.name) or orphan) and _only_parts(p):
+                try:
+                    if _age(p) >= min_age:
+                        shutil.rmtree(p)
+                        removed.append(p.name + "/")
+                except OSError:
+                    continue
+            continue
         orphan = named is not None and DATA_FILE.fullmatch(p.name) is not None and p.name not in named
-        if not (TEMP_FILE.fullmatch(p.name) or orphan) or p.is_symlink() or not p.is_file():
+        if not (TEMP_FILE.fullmatch(p.name) or orphan) or not p.is_file():
             continue
         try:
             if _age(p) >= min_age:
@@ -132,6 +149,14 @@ def _sweep_target(out: Path, min_age: float) -> list[str]:
         except OSError:
             continue
     return removed
+
+
+def _only_parts(folder: Path) -> bool:
+    """Whether ``folder`` holds nothing but the part files a partitioned write makes."""
+    try:
+        return all(PART_FILE.fullmatch(e.name) and e.is_file() and not e.is_symlink() for e in folder.iterdir())
+    except OSError:
+        return False
 
 
 def _named(out: Path) -> set[str | None] | None:
@@ -143,4 +168,4 @@ def _named(out: Path) -> set[str | None] | None:
     return {meta.samples, meta.texts}
 
 
-__all__ = ["writing", "staging_pattern", "TEMP_FILE", "DATA_FILE", "UNLOCKED_MIN_AGE"]
+__all__ = ["writing", "staging_pattern", "TEMP_FILE", "DATA_FILE", "TEMP_FOLDER", "DATA_FOLDER", "UNLOCKED_MIN_AGE"]

@@ -29,7 +29,7 @@ SAMPLE_COLUMNS = ("eval_id", "base_task", "params", "manifold", "outcome", "comp
 def aggregate(sel: Selection, dims: Sequence[Dimension], truncation: str, quantiles: bool) -> pd.DataFrame:
     """§3 statistics per group: the group-by columns, ``STAT_COLUMNS``, then ``tokens_mean_<outcome>``."""
     columns = [d.name for d in dims] + list(STAT_COLUMNS) + [f"tokens_mean_{o}" for o in OUTCOMES]
-    counted = _by_block(sel, dims, quantiles) or _by_cell(sel, dims, quantiles)
+    counted = _by_block(sel, dims, quantiles) or _by_cell(sel, dims)
     if counted is None:
         return pd.DataFrame(columns=columns)
     grouping, (counts, guess, tok_sum, tok_n), quantile = counted
@@ -64,7 +64,7 @@ def _per_group(grouping: Grouping, slot_outcome: np.ndarray, cells: np.ndarray,
                  for a in arrays)
 
 
-def _by_cell(sel: Selection, dims: Sequence[Dimension], quantiles: bool) -> Counted | None:
+def _by_cell(sel: Selection, dims: Sequence[Dimension]) -> Counted | None:
     """Counters summed from the (point, outcome) cells: any filter, any grouping."""
     lay, cells = sel.layout, sel.cells
     if len(cells) == 0:
@@ -84,8 +84,7 @@ def _by_block(sel: Selection, dims: Sequence[Dimension], quantiles: bool) -> Cou
     if roll is None or not sel.block_level or not all(is_block_level(d.name) for d in dims):
         return None
     have = np.flatnonzero(roll.block_point >= 0)
-    # the same at every point of a block: read at its first
-    picked = sel.point_mask[roll.block_point[have]][:, None] & sel.outcome_mask[None, :]
+    picked = sel.block_mask[have][:, None] & sel.outcome_mask[None, :]
     cells = (have[:, None] * N_OUT + np.arange(N_OUT)).ravel()[picked.ravel()]
     cells = cells[roll.count[cells] > 0]
     if len(cells) == 0:
@@ -94,11 +93,10 @@ def _by_block(sel: Selection, dims: Sequence[Dimension], quantiles: bool) -> Cou
     per_block = [Dimension(d.name, d.codes if d.name == "outcome" else d.codes[roll.block_point], d.values)
                  for d in dims]
     grouping = group_cells(cells, per_block)
-    pairs = np.unique(grouping.codes * len(roll.block_point) + block)
-    if len(pairs) != grouping.n_groups:   # a group of several blocks: summed from its cells, as before
-        return None
     group_block = np.empty(grouping.n_groups, np.int64)
     group_block[grouping.codes] = block
+    if not np.array_equal(group_block[grouping.codes], block):   # a group of several blocks: summed from cells
+        return None
     sums = _per_group(grouping, cells % N_OUT, cells, roll.count, roll.guess, roll.tok_sum, roll.tok_n)
     if quantiles:   # a block's histogram holds all its completions: a group holding fewer reads its cells'
         whole = not any(d.name == "outcome" for d in dims) and bool(
@@ -177,5 +175,7 @@ def _categorical(codes: np.ndarray, values: list[Any], point: np.ndarray) -> pd.
     uniq: dict[Any, int] = {}
     remap = [uniq.setdefault(v, len(uniq)) for v in values] or [0]
     narrow = np.int8 if len(uniq) < 2**7 else np.int16 if len(uniq) < 2**15 else np.int32
+    if len(point) < len(codes):   # fewer rows than points (a cube's dots of a few evals): read the rows' codes
+        return pd.Categorical.from_codes(np.asarray(remap, narrow)[codes[point]], list(uniq), validate=False)
     per_point = np.asarray(remap, narrow)[codes]
     return pd.Categorical.from_codes(per_point[point], list(uniq), validate=False)

@@ -51,14 +51,23 @@ def check_filters(filters: str | Mapping[str, Any] | None, dims: Dimensions, met
 class Selection:
     """The points and outcomes an already checked filter keeps, and from them its cells and rows.
 
-    Kept as a mask per point and one per outcome: a cell is selected when both are. The cells are listed
-    from the selected points alone, so a filter on a few evals of a large dataset never touches the rest.
+    Kept as the selected points (ascending), a mask per outcome and one per (eval, task) block: a cell is
+    selected when its point and its outcome are. Everything is derived from the selected points alone, so a
+    filter on a few evals of a large dataset never touches the rest.
     """
 
     layout: Layout
-    point_mask: np.ndarray  # bool per point
+    points: np.ndarray  # int64, ascending
     outcome_mask: np.ndarray  # bool per outcome
-    block_level: bool = False  # no filter below (eval, task): the mask is the same at every point of a block
+    block_mask: np.ndarray  # bool per block: what the filters on blocks (evals, tasks, eval groups) keep
+    block_level: bool = False  # no filter below (eval, task): every point of a kept block is kept
+
+    @cached_property
+    def point_mask(self) -> np.ndarray:
+        """Bool per point."""
+        mask = np.zeros(self.layout.n_points, bool)
+        mask[self.points] = True
+        return mask
 
     @cached_property
     def mask(self) -> np.ndarray:
@@ -68,8 +77,7 @@ class Selection:
     @cached_property
     def cells(self) -> np.ndarray:
         """Indices of the selected cells that hold samples, ascending."""
-        points = np.flatnonzero(self.point_mask)
-        cells = (points[:, None] * N_OUT + np.flatnonzero(self.outcome_mask)[None, :]).ravel()
+        cells = (self.points[:, None] * N_OUT + np.flatnonzero(self.outcome_mask)[None, :]).ravel()
         return cells[self.layout.cell_count[cells] > 0]
 
     def rows(self) -> np.ndarray:
@@ -82,20 +90,25 @@ class Selection:
         base = np.arange(rows.start, rows.stop) if isinstance(rows, slice) else rows
         if lay.cell_count[self.cells].sum() == len(base):   # every row of these blocks is kept: no mask to read
             return base
-        return base[self.mask[lay.row_cells(rows)]]
+        keep = self.point_mask[lay.row_point[rows]]
+        if not self.outcome_mask.all():
+            keep &= self.outcome_mask[lay.row_outcome[rows]]
+        return base[keep]
 
 
 def select(parsed: Mapping[str, Any], layout: Layout, dims: Dimensions, meta: DatasetMeta) -> Selection:
-    """The selection of already checked filters: a mask per (eval, task) block, per point and per outcome.
+    """The selection of already checked filters: the blocks, then the points in them, and the outcomes.
 
-    A filter on the eval or the task (or any eval-level dimension) is decided once per block and spread to
-    the points, so it costs the blocks, not a pass over every point per key.
+    A filter on the eval or the task (or any eval-level dimension) is decided once per block; the points
+    of the kept blocks are one range each (points run by block), and only they are read for the filters
+    on params and manifold.
     """
-    n_blocks = len(layout.block_start)
-    first = np.minimum(np.searchsorted(layout.point_block, np.arange(n_blocks)), max(layout.n_points - 1, 0))
+    bounds = layout.block_points
+    n_blocks = len(bounds) - 1
+    first = np.minimum(bounds[:-1], max(layout.n_points - 1, 0))
     block = np.ones(n_blocks, bool)
-    point: np.ndarray | None = None
     outcome = np.ones(N_OUT, bool)
+    below: list[tuple[np.ndarray, np.ndarray]] = []
     for key, values in parsed.items():
         if key == "groups":
             block &= groups_mask(values, layout, meta)[np.arange(n_blocks) // layout.n_tasks]
@@ -111,11 +124,17 @@ def select(parsed: Mapping[str, Any], layout: Layout, dims: Dimensions, meta: Da
             if layout.n_points:   # a block's points share the value: read it at its first point
                 block &= allowed[dim.codes[first]]
         else:
-            point = allowed[dim.codes] if point is None else point & allowed[dim.codes]
-    point_mask = block[layout.point_block]
-    if point is not None:
-        point_mask &= point
-    return Selection(layout, point_mask, outcome, point is None)
+            below.append((allowed, dim.codes))
+    starts, ends = bounds[:-1][block], bounds[1:][block]
+    if int((ends - starts).sum()) == layout.n_points:
+        points = np.arange(layout.n_points, dtype=np.int64)
+    else:
+        lengths = ends - starts
+        points = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(starts - (np.cumsum(lengths) - lengths),
+                                                                           lengths)
+    for allowed, codes in below:
+        points = points[allowed[codes[points]]]
+    return Selection(layout, points, outcome, block, not below)
 
 
 def groups_mask(items: list[list[str]], layout: Layout, meta: DatasetMeta) -> np.ndarray:

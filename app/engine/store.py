@@ -79,6 +79,32 @@ def read_samples(meta_path: Path, meta: DatasetMeta, columns: Iterable[str] | No
     path = meta_path.parent / meta.samples
     if not path.resolve().is_relative_to(meta_path.parent.resolve()):
         raise InputError(f"{meta_path}: samples file {meta.samples!r} lies outside the dataset folder")
+    parts = partition_files(path)
+    tables = [_read_one(part, columns, dictionary, exclude) for part in parts]
+    if len(tables) == 1:
+        return tables[0]
+    try:
+        return pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise InputError(f"{path}: its files do not share their columns ({_one_line(exc)})") from None
+
+
+PARTITIONS_DIR = "samples"  # a partitioned dataset's samples folder (then samples-<digest> after each write)
+PARTITION_FILE = "part-{:05d}.parquet"  # its files, in row order (one per eval, by eval id)
+
+
+def partition_files(path: Path) -> list[Path]:
+    """The Parquet files of a samples path: the file itself, or a partitioned folder's files in row order."""
+    if not path.is_dir():
+        return [path]
+    files = sorted(path.glob("*.parquet"))
+    if not files:
+        raise InputError(f"{path}: a samples folder without Parquet files")
+    return files
+
+
+def _read_one(path: Path, columns: Iterable[str] | None, dictionary: Iterable[str],
+              exclude: Iterable[str]) -> pa.Table:
     try:
         schema = pq.read_schema(path)
         check_schema(path, schema, columns)
@@ -313,8 +339,11 @@ def canonical_order(table: pa.Table) -> pa.Table:
 
 
 def write_dataset(out: str | os.PathLike, meta: DatasetMeta | Mapping[str, Any], samples: pa.Table, *,
-                  merge: bool = True) -> WriteSummary:
+                  merge: bool = True, partition: bool | None = None) -> WriteSummary:
     """Write (or merge into) the dataset folder ``out``; all or nothing.
+
+    ``partition``: write the samples as a folder of Parquet files, one per eval (what a cube build on a
+    cluster reads in parallel; the engine reads them as one table); None keeps what the target has.
 
     ``meta`` is a :class:`DatasetMeta` or a ``dataset.json``-shaped mapping (normalised by
     ``DatasetMeta.from_json``); merging follows :func:`merge_meta` for the records and replaces
@@ -342,6 +371,8 @@ def write_dataset(out: str | os.PathLike, meta: DatasetMeta | Mapping[str, Any],
 
     existing = out / "dataset.json"
     table = new
+    if partition is None:   # keep the target's form
+        partition = merge and existing.is_file() and (out / read_meta(existing).samples).is_dir()
     if merge and existing.is_file():
         old_meta = read_meta(existing)
         old = conform_samples(read_samples(existing, old_meta, exclude=("text",)))
@@ -369,7 +400,7 @@ def write_dataset(out: str | os.PathLike, meta: DatasetMeta | Mapping[str, Any],
             return texts.write_texts(path, text_source, new_text, old_texts)
     with leftovers.writing(out) as removed:
         summary.leftovers = removed
-        _commit(out, meta, table, write_texts)
+        _commit(out, meta, table, write_texts, partition)
     return summary
 
 
@@ -383,8 +414,12 @@ def _pad_optional(table: pa.Table, columns: list[str]) -> pa.Table:
 
 
 def _commit(out: Path, meta: DatasetMeta, table: pa.Table,
-            write_texts: Callable[[Path], int] | None = None) -> None:
-    """Write samples (and texts, when ``write_texts`` writes any) and then the dataset.json naming them."""
+            write_texts: Callable[[Path], int] | None = None, partition: bool = False) -> None:
+    """Write samples (and texts, when ``write_texts`` writes any) and then the dataset.json naming them.
+
+    Partitioned samples are a folder (``samples``, then ``samples-<digest>``) swapped in as a file is.
+    """
+    first = PARTITIONS_DIR if partition else SAMPLES_FILE
     out.parent.mkdir(parents=True, exist_ok=True)
     fresh = not out.exists() or (out.is_dir() and not any(out.iterdir()))
     if fresh:
@@ -393,9 +428,9 @@ def _commit(out: Path, meta: DatasetMeta, table: pa.Table,
         os.umask(umask)
         staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; the dataset should not be
         try:
-            _write_parquet(table, staging / SAMPLES_FILE)
+            _write_samples(table, staging / first, partition)
             has_texts = write_texts is not None and write_texts(staging / TEXTS_FILE) > 0
-            _write_json(replace(meta, samples=SAMPLES_FILE, texts=TEXTS_FILE if has_texts else None),
+            _write_json(replace(meta, samples=first, texts=TEXTS_FILE if has_texts else None),
                         staging / "dataset.json")
             if out.exists():
                 out.rmdir()
@@ -412,13 +447,13 @@ def _commit(out: Path, meta: DatasetMeta, table: pa.Table,
         old_samples, old_texts = previous.samples, previous.texts
     # Alternate names so the old file stays valid until the JSON naming the new one lands.
     digest = hashlib.sha256(os.urandom(16)).hexdigest()[:8]
-    name = f"samples-{digest}.parquet" if (out / SAMPLES_FILE).exists() else SAMPLES_FILE
+    name = first if not (out / first).exists() else f"samples-{digest}" + ("" if partition else ".parquet")
     tmp_samples = out / f".{name}.tmp"
     texts_name = f"texts-{digest}.parquet" if (out / TEXTS_FILE).exists() else TEXTS_FILE
     tmp_texts = out / f".{texts_name}.tmp"
     tmp_json = out / ".dataset.json.tmp"
     try:
-        _write_parquet(table, tmp_samples)
+        _write_samples(table, tmp_samples, partition)
         has_texts = write_texts is not None and write_texts(tmp_texts) > 0
         _write_json(replace(meta, samples=name, texts=texts_name if has_texts else None), tmp_json)
         os.replace(tmp_samples, out / name)
@@ -427,12 +462,34 @@ def _commit(out: Path, meta: DatasetMeta, table: pa.Table,
         os.replace(tmp_json, out / "dataset.json")
     except BaseException:
         for p in (tmp_samples, tmp_texts, tmp_json):
-            p.unlink(missing_ok=True)
+            _remove(p)
         raise
     if old_samples and old_samples != name:
-        (out / old_samples).unlink(missing_ok=True)
+        _remove(out / old_samples)
     if old_texts and old_texts != (texts_name if has_texts else None):
         (out / old_texts).unlink(missing_ok=True)
+
+
+def _remove(path: Path) -> None:
+    """A samples file or partitioned folder (or a temp one), if there."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _write_samples(table: pa.Table, path: Path, partition: bool) -> None:
+    """One Parquet file, or a folder of one per eval in row order (the table is in canonical order)."""
+    if not partition:
+        _write_parquet(table, path)
+        return
+    path.mkdir()
+    codes = np.concatenate([c.indices.to_numpy(zero_copy_only=False) for c in
+                            table.column("eval_id").dictionary_encode().unify_dictionaries().chunks] or [np.zeros(0)])
+    starts = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]])) if len(codes) else np.zeros(0, int)
+    ends = np.append(starts[1:], len(codes))
+    for i, (start, end) in enumerate(zip(starts.tolist(), ends.tolist())):
+        _write_parquet(table.slice(start, end - start), path / PARTITION_FILE.format(i))
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:

@@ -234,6 +234,8 @@ def text_source(meta_path: Path, meta: DatasetMeta) -> TextReader | None:
     if meta.cube is not None:
         return None
     samples = folder / meta.samples
+    if samples.is_dir():   # partitioned samples never hold texts: an import writes them to the texts file
+        return None
     try:
         if "text" not in pq.read_schema(samples).names:
             return None

@@ -58,10 +58,11 @@ class Report:
 
 def import_sources(sources: Sequence[str | os.PathLike], adapter: str, out: str | os.PathLike,
                    name: str | None = None, *, progress_after: float = 1.0,
-                   options: Mapping[str, Any] | None = None) -> Report:
+                   options: Mapping[str, Any] | None = None, partition: bool | None = None) -> Report:
     """Import ``sources`` with ``adapter`` into the dataset folder ``out`` (created or merged).
 
-    ``options`` are the values of the adapter's declared flags (``ctx.options``), keyed by ``dest``.
+    ``options`` are the values of the adapter's declared flags (``ctx.options``), keyed by ``dest``;
+    ``partition``: samples as one Parquet file per eval (None: the target's form, else one file).
     """
     chosen = get_adapter(adapter)
     paths = [Path(s) for s in sources]
@@ -79,7 +80,7 @@ def import_sources(sources: Sequence[str | os.PathLike], adapter: str, out: str 
     named = name or (None if existing is not None else out.resolve().name)
     meta = imported.meta.dataset(chosen.name, now, name=named, previous=existing)
     table, duplicates = drop_duplicates(imported.table)
-    written = write_dataset(out, meta, table, merge=True)
+    written = write_dataset(out, meta, table, merge=True, partition=partition)
     skipped = list(imported.skipped) + _not_read(paths, chosen.suffixes, chosen.name, imported.skipped)
     return Report(adapter=chosen.name, files=imported.files, written=written, rejected=imported.rejected,
                   notes=imported.notes, skipped=skipped, duplicates=duplicates)

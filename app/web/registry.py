@@ -159,6 +159,8 @@ def samples_problem(meta_path: Path, meta: DatasetMeta) -> str | None:
     path = meta_path.parent / meta.samples
     if not path.resolve().is_relative_to(meta_path.parent.resolve()):
         return f"samples file {meta.samples!r} lies outside the dataset folder"
+    if path.is_dir():   # partitioned: its first file stands for the others (one import wrote them all)
+        path = next(iter(sorted(path.glob("*.parquet"))), path / "part-00000.parquet")
     try:
         schema = pq.read_schema(path)
     except FileNotFoundError:

@@ -29,7 +29,7 @@ def test_it_writes_a_dataset_that_every_command_opens(bundled, tmp_path):
 
 
 def test_building_again_replaces_the_cube_and_leaves_one_file(bundled, tmp_path):
-    assert main(["cube", str(bundled), "--out", str(tmp_path)]) == 0
+    assert main(["cube", str(bundled), "--out", str(tmp_path), "--memory-limit", "1GB"]) == 0
     assert main(["cube", str(bundled), "--out", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".parquet") == \
         [json.loads((tmp_path / "dataset.json").read_text())["cube"]["file"]]
@@ -38,6 +38,8 @@ def test_building_again_replaces_the_cube_and_leaves_one_file(bundled, tmp_path)
 @pytest.mark.parametrize("args, message", [
     (["--engine", "spark"], "invalid choice: 'spark'"),
     (["--scheduler", "tcp://127.0.0.1:1"], "--scheduler names a Dask scheduler: use it with --engine dask"),
+    (["--memory-limit", "4GB'; DROP"], "--memory-limit bounds DuckDB's memory (--engine duckdb) and takes a size"),
+    (["--memory-limit", "4GB", "--engine", "dask"], "--memory-limit bounds DuckDB's memory"),
 ])
 def test_bad_options_are_one_line_and_write_nothing(bundled, tmp_path, args, message):
     result = run_cli("cube", bundled, "--out", tmp_path / "cube", *args)

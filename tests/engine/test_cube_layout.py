@@ -244,3 +244,11 @@ def test_a_broken_cube_is_one_clear_error(pair, how, message):
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace(")", r"\)")) as caught:
         Dataset.open(cube.path)
     assert str(path.name) in str(caught.value)
+
+
+def test_whole_blocks_read_from_their_sums_as_their_cells_would_give(pair):
+    """A params filter that keeps everything goes through the cells; none goes through the per-block sums."""
+    _, cube = pair
+    everything = {"params.x": [1, 2, 3]}
+    for by in (["eval_id", "base_task"], ["base_task", "eval_id", "outcome"], ["groups.arch", "eval_id", "base_task"]):
+        pd.testing.assert_frame_equal(cube.aggregate(None, by), cube.aggregate(everything, by), check_exact=True)

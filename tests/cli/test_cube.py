@@ -59,8 +59,11 @@ def test_an_unreachable_scheduler_is_one_line(bundled, tmp_path):
 
 
 def test_without_dask_the_command_says_how_to_install_it(bundled, tmp_path, monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "dask", None)   # as if it were not installed
-    monkeypatch.delitem(sys.modules, "app.cube.dask_engine", raising=False)
+    import app.cube
+
+    monkeypatch.setitem(sys.modules, "dask", None)   # as if it were not installed (an import raises)
+    monkeypatch.delitem(sys.modules, "app.cube.dask_engine", raising=False)   # imported afresh, not from a test before
+    monkeypatch.delattr(app.cube, "dask_engine", raising=False)
     assert main(["cube", str(bundled), "--out", str(tmp_path / "cube"), "--engine", "dask"]) == 2
     [line] = capsys.readouterr().err.splitlines()
     assert line.startswith("error: the dask cube engine needs dask") and \

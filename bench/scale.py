@@ -9,7 +9,7 @@ rows), so each copy differs from the base and from the other copies while every 
 outcome/tokens/bytes/guess-rate combination of its own point) and each point keeps its size and, in
 expectation, its distribution.
 
-``plain_scan_seconds`` and ``build_seconds`` are the two sides of the comparison: DuckDB's plain GROUP BY over the
+``plain_scan_seconds`` and ``timed_build`` are the two sides of the comparison: DuckDB's plain GROUP BY over the
 files (the same shape of work as the cube's cells) against a whole cube build (``app.cube.build.build_cube``).
 """
 
@@ -246,11 +246,6 @@ def timed_build(dataset: str | os.PathLike, engine: str) -> tuple[float, CubeSum
         t0 = time.perf_counter()
         summary = build_cube(dataset, tmp, engine=engine)
         return time.perf_counter() - t0, summary
-
-
-def build_seconds(dataset: str | os.PathLike, engine: str) -> float:
-    """Wall seconds of ``app.cube.build.build_cube(dataset, tmpdir, engine=engine)``."""
-    return timed_build(dataset, engine)[0]
 
 
 # ---------------------------------------------------------------------------------------------------- the CLI

@@ -21,12 +21,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from app.cube.spec import FILE_METADATA, FILE_SCHEMA, KEYS, SCHEMA, CubeSpec, pack
-from app.engine.errors import InputError, listing
-from app.engine.meta import CubeMeta, DatasetMeta
+from app.cube.spec import FILE_SCHEMA, KEYS, SCHEMA, CubeSpec, pack
+from app.engine.cube_format import FILE_METADATA, FORMAT
+from app.engine.errors import InputError, listing, one_line
+from app.engine.meta import CubeMeta
 from app.engine.schema import OUTCOMES
 from app.engine.sources import SampleFiles, check_schemas, is_url, sample_files
-from app.engine.store import read_meta, resolve_dataset_path
+from app.engine.store import read_meta, resolve_dataset_path, write_json
 
 ENGINES = ("duckdb", "dask")
 INSTALL = {"duckdb": "pip install duckdb", "dask": "pip install 'dask[dataframe]' distributed"}
@@ -105,13 +106,13 @@ def build_cube(dataset: str | os.PathLike, out: str | os.PathLike, *, engine: st
         except InputError:
             raise
         except Exception as exc:  # noqa: BLE001 - an engine's read or store error: one line, nothing left behind
-            raise InputError(f"cube build with {engine} failed on {files.where!r}: {_one_line(exc)}") from None
+            raise InputError(f"cube build with {engine} failed on {files.where!r}: {one_line(exc)}") from None
         summary.seconds = time.perf_counter() - t0
         summary.bytes = tmp.stat().st_size
         cube = CubeMeta(file=name, engine=engine, completions=summary.completions, **spec.to_json())
         new_meta = replace(meta, cube=cube, samples=_reach(meta_path, meta.samples, out),
                            texts=_reach(meta_path, meta.texts, out) if meta.texts and len(files.files) == 1 else None)
-        _write_json(new_meta, tmp_json)
+        write_json(new_meta, tmp_json)
         previous = read_meta(out / "dataset.json").cube if (out / "dataset.json").is_file() else None
         os.replace(tmp, out / name)
         os.replace(tmp_json, out / "dataset.json")
@@ -161,7 +162,7 @@ def _checked(batches: Iterable[pa.RecordBatch], known: set[str], where: Path,
 def _write(batches: Iterable[pa.RecordBatch], path: Path) -> None:
     """The cube file: lists packed (``spec.pack``), and in the footer what an open allocates up front."""
     writer = pq.ParquetWriter(path, FILE_SCHEMA, compression="zstd", use_dictionary=list(KEYS))
-    totals = {"format": 1, "rows": 0, "hist_entries": 0, "dots": 0, "max_bin": 0, "max_count": 0}
+    totals = {"format": FORMAT, "rows": 0, "hist_entries": 0, "dots": 0, "max_bin": 0, "max_count": 0}
     try:
         for batch in batches:
             totals["rows"] += len(batch)
@@ -176,18 +177,6 @@ def _write(batches: Iterable[pa.RecordBatch], path: Path) -> None:
         writer.close()
     with open(path, "rb+") as fh:
         os.fsync(fh.fileno())
-
-
-def _write_json(meta: DatasetMeta, path: Path) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(meta.to_json(), fh, indent=1, ensure_ascii=False)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:500] or type(exc).__name__
 
 
 __all__ = ["build_cube", "CubeSummary", "ENGINES", "engine_runner"]

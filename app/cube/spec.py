@@ -22,9 +22,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from app.engine.cube_format import KEYS, PACKED
 from app.engine.layout import COLUMNS
 
-KEYS: tuple[str, ...] = ("eval_id", "base_task", "params", "manifold", "outcome")
 POINT_KEYS: tuple[str, ...] = KEYS[:-1]
 # Chosen from r12 (8.8 M completions, 261 k cells, tokens 0-16,384): distinct (cell, bin) pairs are 8.4 M at
 # 1 token, 6.5 M at 16, 5.3 M at 32, 4.0 M at 64, 2.8 M at 128 and 1.8 M at 256. 64 is the finest grid that
@@ -67,14 +67,7 @@ SCHEMA = pa.schema(
 )
 
 
-# In the file, each list is packed: its values as little-endian integers of one width, one binary value per
-# cell (a missing token count or size as -1). An open then reads each column's data buffer as one numpy
-# array, where decoding Parquet's nested lists took most of the open (1.1 s of 2.8 s at 2.5 M cells).
-PACKED: dict[str, np.dtype] = {"hist_bin": np.dtype("<i4"), "hist_count": np.dtype("<i4"),
-                               "dots_tokens": np.dtype("<i4"), "dots_bytes": np.dtype("<i4"),
-                               "dots_row": np.dtype("<i8")}
 FILE_SCHEMA = pa.schema([pa.field(f.name, pa.large_binary()) if f.name in PACKED else f for f in SCHEMA])
-FILE_METADATA = b"profile.cube"  # the footer's key: format, totals and largest values (JSON), for an open
 
 
 def pack(batch: pa.RecordBatch) -> pa.RecordBatch:

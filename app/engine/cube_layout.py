@@ -26,17 +26,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from app.engine.errors import InputError, listing
+from app.engine.cube_format import FILE_METADATA, FORMAT, KEYS, PACKED
+from app.engine.errors import InputError, listing, one_line
 from app.engine.histogram import BlockRollup, TokenHistogram
 from app.engine.layout import N_OUT, Layout
 from app.engine.meta import CubeMeta, DatasetMeta, TaskMeta
 from app.engine.schema import OUTCOME_CODE, OUTCOMES
 
-KEY_COLUMNS = ("eval_id", "base_task", "params", "manifold", "outcome")
+KEY_COLUMNS = KEYS  # the file's format: app.engine.cube_format
 COUNTER_COLUMNS = ("count", "guess_sum", "guess_min", "guess_max", "tokens_n", "tokens_sum", "bytes_n")
-PACKED_COLUMNS = ("hist_bin", "hist_count", "dots_tokens", "dots_bytes", "dots_row")
+PACKED_COLUMNS = tuple(PACKED)
 CUBE_COLUMNS = KEY_COLUMNS + COUNTER_COLUMNS + PACKED_COLUMNS  # what an open reads (the file may hold more)
-FOOTER_KEY = b"profile.cube"  # app.cube.spec.FILE_METADATA: totals an open allocates up front
 GROUPS_AT_ONCE = 2  # row groups read together (65,536 cells each as written): parallel decoding, bounded memory
 ENTRY_SLICE = 1 << 20  # histogram entries (and table slots) summed per block at a time: bounds an open's temporaries
 
@@ -98,7 +98,7 @@ def open_cube(meta_path: Path, meta: DatasetMeta, cube: CubeMeta) -> Layout:
     except InputError:
         raise
     except (OSError, pa.ArrowException, ValueError) as exc:
-        raise InputError(f"{path}: cannot read the cube ({' '.join(str(exc).split())})") from None
+        raise InputError(f"{path}: cannot read the cube ({one_line(exc)})") from None
     finally:
         pa.set_memory_pool(pool)
     layout = _layout(frame, filled, cube)
@@ -120,14 +120,15 @@ def _give_back() -> None:
 
 def _footer(pf: pq.ParquetFile, path: Path) -> dict[str, int]:
     missing = [c for c in CUBE_COLUMNS if c not in pf.schema_arrow.names]
-    raw = (pf.metadata.metadata or {}).get(FOOTER_KEY)
+    raw = (pf.metadata.metadata or {}).get(FILE_METADATA)
     if missing or raw is None:
         what = f"missing column(s) {', '.join(missing)}" if missing else "no cube footer"
         raise InputError(f"{path}: not a cube of this version ({what}); build one with "
                          "`analyze.py cube DATASET --out DIR`")
     totals = json.loads(raw)
-    if totals.get("format") != 1:
-        raise InputError(f"{path}: cube format {totals.get('format')!r} is not one this version reads (1); rebuild it")
+    if totals.get("format") != FORMAT:
+        raise InputError(f"{path}: cube format {totals.get('format')!r} is not one this version reads ({FORMAT}); "
+                         "rebuild it")
     return {k: int(v) for k, v in totals.items()}
 
 
@@ -251,7 +252,7 @@ class _Filled:
 
 def _unpacked(table: pa.Table, name: str) -> tuple[np.ndarray, np.ndarray]:
     """A packed list column (``app.cube.spec.PACKED``): each row's length and all values, as one numpy array."""
-    dtype = np.dtype("<i8") if name == "dots_row" else np.dtype("<i4")
+    dtype = PACKED[name]
     chunks = table.column(name).chunks
     column = chunks[0] if len(chunks) == 1 else pa.concat_arrays(chunks)
     _, offset_buffer, data = column.buffers()

@@ -11,6 +11,14 @@ class InputError(ValueError):
     """Bad input: the message says what was wrong and what is valid."""
 
 
+def one_line(exc: BaseException, limit: int = 500) -> str:
+    """An exception's message on one line, at most ``limit`` characters (Arrow's, DuckDB's and Dask's may span
+    many), or its type's name when it has none.
+    """
+    text = " ".join(str(exc).split())
+    return (text if len(text) <= limit else text[:limit - 1] + "…") or type(exc).__name__
+
+
 def listing(values, limit: int = 12) -> str:
     """A short human list of valid values for error messages."""
     values = [str(v) for v in values]

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from app.engine.errors import InputError
+from app.engine.errors import InputError, one_line
 from app.engine.layout import COLUMNS
 from app.engine.meta import DatasetMeta
 from app.engine.sources import ROW_FILE_SHIFT, SampleFiles, sample_files
@@ -97,7 +97,7 @@ class OnDemandSamples:
             source = path if files.fs is None else files.fs.open(path, "rb")
             return _Closing(pq.ParquetFile(source))
         except Exception as exc:  # noqa: BLE001 - a missing or corrupt file: one line naming it
-            raise InputError(f"cannot read samples file {path} ({' '.join(str(exc).split())})") from None
+            raise InputError(f"cannot read samples file {path} ({one_line(exc)})") from None
 
 
 class _Closing:

@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.fs as pafs
 
-from app.engine.errors import InputError
+from app.engine.errors import InputError, one_line
 from app.engine.layout import COLUMNS
 
 ROW_FILE_SHIFT = 40
@@ -96,7 +96,7 @@ def check_schemas(found: SampleFiles) -> None:
         try:
             schema = pq.read_schema(path, filesystem=None if found.fs is None else found.arrow_fs())
         except (OSError, pa.ArrowException) as exc:
-            raise InputError(f"{path}: cannot read samples ({' '.join(str(exc).split())})") from None
+            raise InputError(f"{path}: cannot read samples ({one_line(exc)})") from None
         check_schema(path, schema, COLUMNS)
 
 

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from app.engine import integrity, leftovers, texts
-from app.engine.errors import InputError, listing
+from app.engine.errors import InputError, listing, one_line
 from app.engine.meta import DEFAULT_NAME, SAMPLES_FILE, TEXTS_FILE, DatasetMeta, EvalMeta, TaskMeta, ViewMeta
 from app.engine.schema import (
     OPTIONAL_COLUMNS,
@@ -86,7 +86,7 @@ def read_samples(meta_path: Path, meta: DatasetMeta, columns: Iterable[str] | No
     try:
         return pa.concat_tables(tables, promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise InputError(f"{path}: its files do not share their columns ({_one_line(exc)})") from None
+        raise InputError(f"{path}: its files do not share their columns ({one_line(exc)})") from None
 
 
 PARTITIONS_DIR = "samples"  # a partitioned dataset's samples folder (then samples-<digest> after each write)
@@ -116,13 +116,8 @@ def _read_one(path: Path, columns: Iterable[str] | None, dictionary: Iterable[st
     except InputError:
         raise
     except (OSError, pa.ArrowException) as exc:
-        raise InputError(f"{path}: cannot read samples ({_one_line(exc)})") from None
+        raise InputError(f"{path}: cannot read samples ({one_line(exc)})") from None
     return _public_types(table, path)
-
-
-def _one_line(exc: BaseException) -> str:
-    """An exception's message on one line (Arrow's may span several)."""
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def check_schema(path: Path | str, schema: pa.Schema, columns: Iterable[str] | None = None) -> None:
@@ -430,7 +425,7 @@ def _commit(out: Path, meta: DatasetMeta, table: pa.Table,
         try:
             _write_samples(table, staging / first, partition)
             has_texts = write_texts is not None and write_texts(staging / TEXTS_FILE) > 0
-            _write_json(replace(meta, samples=first, texts=TEXTS_FILE if has_texts else None),
+            write_json(replace(meta, samples=first, texts=TEXTS_FILE if has_texts else None),
                         staging / "dataset.json")
             if out.exists():
                 out.rmdir()
@@ -455,7 +450,7 @@ def _commit(out: Path, meta: DatasetMeta, table: pa.Table,
     try:
         _write_samples(table, tmp_samples, partition)
         has_texts = write_texts is not None and write_texts(tmp_texts) > 0
-        _write_json(replace(meta, samples=name, texts=texts_name if has_texts else None), tmp_json)
+        write_json(replace(meta, samples=name, texts=texts_name if has_texts else None), tmp_json)
         os.replace(tmp_samples, out / name)
         if has_texts:
             os.replace(tmp_texts, out / texts_name)
@@ -499,7 +494,8 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-def _write_json(meta: DatasetMeta, path: Path) -> None:
+def write_json(meta: DatasetMeta, path: Path) -> None:
+    """``dataset.json`` as every writer writes it: indented, UTF-8, flushed to disk before the rename."""
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(meta.to_json(), fh, indent=1, ensure_ascii=False)
         fh.write("\n")

@@ -121,7 +121,7 @@ def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)          # the kernel ends the import here: no cleanup runs
 
 if {at!r} == "json":                               # after the data files, before dataset.json is written
-    store._write_json = die
+    store.write_json = die
 else:                                              # after the data files were renamed, before dataset.json
     replace = store.os.replace
     store.os.replace = lambda src, dst: die() if str(dst).endswith("dataset.json") else replace(src, dst)
